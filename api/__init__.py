@@ -1,0 +1,47 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from api.config import Config
+from api.db import db
+from api.http import Api, comma_separated_parameter, init_request_hooks
+from api.resources import MODULES
+from api.resources.index import register_plain_routes
+
+api = Api(
+    spec_kwargs={
+        "info": {
+            "description": "Open data on public social services: service units, opening "
+            "statuses, access channels and staff duties. Data: CC BY 4.0, City of Helsinki.",
+            "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
+        }
+    }
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from the environment (api/config.py), then `config`."""
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    app.url_map.strict_slashes = True
+
+    db.init_app(app)
+    api.init_app(app)
+    api.ma_plugin.converter.add_parameter_attribute_function(comma_separated_parameter)
+    for module in MODULES:
+        api.register_blueprint(module.blp)
+    api.add_access_channel_union()
+    register_plain_routes(app)
+    init_request_hooks(app)
+
+    from api import cli
+
+    cli.init_app(app)
+    return app

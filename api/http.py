@@ -1,0 +1,296 @@
+"""The house's own HTTP pieces: Api and Blueprint subclasses, the cursor pager, problem+json.
+
+Every resource module imports from here instead of re-inventing these.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+from flask import current_app, g, request, url_for
+from marshmallow import RAISE
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+
+from api.db import db
+from schemas.access_channels import CHANNEL_SCHEMAS
+from schemas.common import (
+    LANGUAGES,
+    CommaSeparated,
+    ProblemSchema,
+    reset_output_languages,
+    set_output_languages,
+)
+
+PROBLEM_JSON = "application/problem+json"
+
+# Error responses the spec declares, by status: component name and description.
+ERROR_RESPONSES = {
+    400: ("BadRequest", "A parameter is malformed, out of range or unknown."),
+    404: ("NotFound", "No such record."),
+    405: ("MethodNotAllowed", "The method is not allowed on this resource."),
+    500: ("InternalServerError", "Unexpected error; nothing was changed."),
+}
+
+
+def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None, **headers):
+    """Build an RFC 9457 problem response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
+    )
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def _field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """webargs/marshmallow error messages -> [{"field", "message"}], flattened."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            # webargs nests by location ("query", "json"); the field name is what a user knows.
+            name = (
+                prefix
+                if key in ("query", "json", "headers", "path") and not prefix
+                else (f"{prefix}.{key}" if prefix else str(key))
+            )
+            out.extend(_field_errors(value, name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"field": prefix or "(request)", "message": " ".join(messages)}]
+    if isinstance(messages, list):
+        return [e for m in messages for e in _field_errors(m, prefix)]
+    return [{"field": prefix or "(request)", "message": str(messages)}]
+
+
+class Parser(FlaskParser):
+    """Query strings are strict: an unknown parameter is a 400, not silently dropped."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+    def errors(self, *statuses: int) -> Callable:
+        """Declare the problem responses an operation can return (400, 404, ...)."""
+
+        def decorator(func):
+            for status in (*statuses, 500):
+                func = self.alt_response(status, response=ERROR_RESPONSES[status][0])(func)
+            return func
+
+        return decorator
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest with RFC 9457 errors, problem responses in the spec and the access-channel
+    union written as a discriminated `oneOf`."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self):
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for _status, (name, description) in ERROR_RESPONSES.items():
+            self.spec.components.response(
+                name,
+                {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            )
+
+    def _register_error_handlers(self):
+        self._app.register_error_handler(HTTPException, self.handle_http_exception)
+        self._app.register_error_handler(Exception, self.handle_unexpected_exception)
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = None
+        if "messages" in data:
+            errors = _field_errors(data["messages"])
+            detail = "Invalid " + ", ".join(sorted({e["field"] for e in errors})) + "."
+        else:
+            detail = data.get("message") or error.description or HTTPStatus(error.code).phrase
+        headers = {}
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                headers[name] = value
+        response = problem(error.code, detail, errors)
+        response.headers.update(headers)
+        return response
+
+    def handle_unexpected_exception(self, error: Exception):
+        if isinstance(error, HTTPException):
+            return self.handle_http_exception(error)
+        current_app.logger.exception("unexpected error on %s", request.path)
+        return problem(500, "An unexpected error occurred. It has been logged.")
+
+    def add_access_channel_union(self) -> None:
+        """Publish `AccessChannel` as a `oneOf` of the typed channel schemas, keyed by `type`."""
+        mapping = {}
+        for kind, schema in CHANNEL_SCHEMAS.items():
+            name = schema.__name__.removesuffix("Schema")
+            if name not in self.spec.components.schemas:
+                self.spec.components.schema(name, schema=schema)
+            mapping[kind] = f"#/components/schemas/{name}"
+        self.spec.components.schemas["AccessChannel"] = {
+            "description": "An access channel. `type` says which of the typed schemas it is; "
+            "clients must tolerate types they do not know.",
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+        }
+
+
+def comma_separated_parameter(_converter, field, ret: dict) -> dict:
+    """apispec: a CommaSeparated query parameter is one `a,b` value, not a repeated one."""
+    if isinstance(field, CommaSeparated):
+        return {"explode": False, "style": "form"}
+    return {}
+
+
+# --- Request helpers -------------------------------------------------------------------------
+
+
+def requested_languages() -> tuple[str, ...] | None:
+    """The languages `lang=` asks for, or None when it is absent or malformed (the view's
+    argument parsing reports a malformed value as a 400)."""
+    raw = request.args.get("lang")
+    if not raw:
+        return None
+    languages = tuple(dict.fromkeys(raw.split(",")))
+    return languages if all(lang in LANGUAGES for lang in languages) else None
+
+
+def init_request_hooks(app) -> None:
+    """`lang=` shapes every LocalizedString in the response and sets Content-Language;
+    collection pages also send their links as an RFC 8288 Link header."""
+
+    @app.before_request
+    def _apply_languages():
+        languages = requested_languages()
+        if languages:
+            g.language_token = set_output_languages(languages)
+
+    @app.after_request
+    def _response_headers(response):
+        languages = requested_languages()
+        if languages and response.status_code < 400:
+            response.headers["Content-Language"] = ", ".join(languages)
+        links = g.get("page_links")
+        if links and (header := link_header(links)):
+            response.headers["Link"] = header
+        return response
+
+    @app.teardown_request
+    def _reset_languages(_exc):
+        token = g.pop("language_token", None)
+        if token is not None:
+            reset_output_languages(token)
+
+
+def get_or_404(model, record_id: str, options: Iterable = ()):
+    obj = db.session.get(model, record_id, options=list(options))
+    if obj is None:
+        kind = model.__tablename__.rstrip("s").replace("_", " ")
+        raise NotFound(f"No {kind} with id '{record_id}'.")
+    return obj
+
+
+# --- The cursor pager ------------------------------------------------------------------------
+
+
+def _encode_cursor(direction: str, key: tuple) -> str:
+    payload = json.dumps([direction, list(key)], separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, width: int) -> tuple[str, tuple]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        direction, key = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if direction not in ("n", "p") or not isinstance(key, list) or len(key) != width:
+            raise ValueError
+        if not all(isinstance(part, str | int) and not isinstance(part, bool) for part in key):
+            raise ValueError
+        return direction, tuple(key)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest(
+            "The cursor is not one this API issued; use the `next` or `previous` link as is."
+        ) from None
+
+
+def _page_url(cursor: str) -> str:
+    args = request.args.to_dict()
+    args["cursor"] = cursor
+    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
+
+
+def paginate(
+    statement: Select,
+    order_by: tuple[InstrumentedAttribute, ...],
+    args: dict,
+    options: Iterable = (),
+) -> dict[str, Any]:
+    """Keyset pagination over `statement`: `{count, next, previous, results}`.
+
+    `order_by` must end in a unique column (the id) so the order is total; the cursor records
+    the sort key of the page's first or last row, so any page costs what the first one does.
+    """
+    page_size = args["page_size"]
+    count = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    key_of: Callable[[Any], tuple] = lambda obj: tuple(getattr(obj, c.key) for c in order_by)  # noqa: E731
+
+    direction, key = ("n", None)
+    if args.get("cursor"):
+        direction, key = _decode_cursor(args["cursor"], len(order_by))
+    columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
+    bound = key if len(order_by) > 1 else key[0] if key else None
+    if direction == "n":
+        if key is not None:
+            statement = statement.where(columns > bound)
+        statement = statement.order_by(*order_by)
+    else:
+        statement = statement.where(columns < bound).order_by(*(c.desc() for c in order_by))
+
+    rows = list(db.session.scalars(statement.options(*options).limit(page_size + 1)))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if direction == "p":
+        rows.reverse()
+    has_next = more if direction == "n" else True
+    has_previous = (key is not None) if direction == "n" else more
+    links = {
+        "next": _page_url(_encode_cursor("n", key_of(rows[-1]))) if has_next and rows else None,
+        "previous": _page_url(_encode_cursor("p", key_of(rows[0])))
+        if has_previous and rows
+        else None,
+    }
+    if direction == "p" and not rows and key is not None:
+        links["next"] = None
+    g.page_links = links
+    return {"count": count, **links, "results": rows}
+
+
+def link_header(links: dict[str, str | None]) -> str | None:
+    parts = [f'<{url}>; rel="{rel}"' for rel, url in links.items() if url]
+    return ", ".join(parts) or None

@@ -1,0 +1,255 @@
+"""Typed SQLAlchemy 2 models of the dataset. Portable: SQLite by default, PostgreSQL in production.
+
+Text meant for people is stored as a LocalizedString, a JSON object {"fi", "sv", "en"}.
+Every record has a stable `id` from `data/`, `created_at`, `modified_at`, `source_urls` and a
+`content_hash` the loader uses to tell whether a reloaded record really changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, UTCDateTime
+
+LocalizedText = dict[str, str | None]
+
+ID = String(100)
+
+
+class Record:
+    """Columns every published record has."""
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    source_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+def _link_table(name: str, left: str, right: str) -> Table:
+    return Table(
+        name,
+        Base.metadata,
+        Column(f"{left[:-1]}_id", ForeignKey(f"{left}.id", ondelete="CASCADE"), primary_key=True),
+        Column(f"{right[:-1]}_id", ForeignKey(f"{right}.id", ondelete="CASCADE"), primary_key=True),
+    )
+
+
+unit_services = _link_table("unit_services", "units", "services")
+channel_services = _link_table("access_channel_services", "access_channels", "services")
+channel_units = _link_table("access_channel_units", "access_channels", "units")
+notice_services = _link_table("status_notice_services", "status_notices", "services")
+notice_units = _link_table("status_notice_units", "status_notices", "units")
+duty_services = _link_table("staff_duty_services", "staff_duties", "services")
+
+
+class Organization(Record, Base):
+    __tablename__ = "organizations"
+
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    type: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[LocalizedText] = mapped_column(JSON)
+    description: Mapped[LocalizedText | None] = mapped_column(JSON)
+
+
+class Service(Record, Base):
+    __tablename__ = "services"
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[LocalizedText] = mapped_column(JSON)
+    description: Mapped[LocalizedText | None] = mapped_column(JSON)
+    eligibility: Mapped[LocalizedText | None] = mapped_column(JSON)
+    extent: Mapped[LocalizedText | None] = mapped_column(JSON)
+    free_of_charge: Mapped[bool | None] = mapped_column(Boolean)
+    fees: Mapped[LocalizedText | None] = mapped_column(JSON)
+
+    units: Mapped[list[Unit]] = relationship(
+        secondary=unit_services, back_populates="services", order_by="Unit.id"
+    )
+    access_channels: Mapped[list[AccessChannel]] = relationship(
+        secondary=channel_services, back_populates="services", order_by="AccessChannel.id"
+    )
+
+    @property
+    def unit_ids(self) -> list[str]:
+        return [unit.id for unit in self.units]
+
+
+class Unit(Record, Base):
+    __tablename__ = "units"
+
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    type: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[LocalizedText] = mapped_column(JSON)
+    description: Mapped[LocalizedText | None] = mapped_column(JSON)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64))
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=unit_services, back_populates="units", order_by="Service.id"
+    )
+    access_channels: Mapped[list[AccessChannel]] = relationship(
+        secondary=channel_units, back_populates="units", order_by="AccessChannel.id"
+    )
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        back_populates="unit", order_by="OpeningHours.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def service_ids(self) -> list[str]:
+        return [service.id for service in self.services]
+
+    def _first_channel(self, channel_type: str) -> AccessChannel | None:
+        return next((c for c in self.access_channels if c.type == channel_type), None)
+
+    # Convenience views of the unit's own access channels, for portals that want flat fields.
+    @property
+    def visiting_address(self) -> dict[str, Any] | None:
+        channel = self._first_channel("visiting_address")
+        return channel.address if channel else None
+
+    @property
+    def postal_address(self) -> dict[str, Any] | None:
+        channel = self._first_channel("postal_address")
+        return channel.address if channel else None
+
+    @property
+    def phone(self) -> str | None:
+        channel = self._first_channel("phone")
+        return channel.number if channel else None
+
+    @property
+    def fax(self) -> str | None:
+        channel = self._first_channel("fax")
+        return channel.number if channel else None
+
+    @property
+    def web_page(self) -> LocalizedText | None:
+        channel = self._first_channel("web_page")
+        return channel.url if channel else None
+
+
+class OpeningHours(Record, Base):
+    """A unit's weekly hours over a validity period: `regular` hours, or an `exception` period
+    (a holiday or a summer closure) that overrides them. `spans` is a list of
+    {"weekdays": [...], "opens": "HH:MM", "closes": "HH:MM"}; a weekday no span covers is closed."""
+
+    __tablename__ = "opening_hours"
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[LocalizedText | None] = mapped_column(JSON)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    spans: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    unit: Mapped[Unit] = relationship(back_populates="opening_hours")
+
+
+class AccessChannel(Record, Base):
+    """One way in to a service or unit. Which of the type-specific columns is used depends on
+    `type`: `contact_by` (contact), `address` (visiting_address, postal_address), `number`
+    (phone, fax), `url` (web_page)."""
+
+    __tablename__ = "access_channels"
+
+    type: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[LocalizedText | None] = mapped_column(JSON)
+    description: Mapped[LocalizedText | None] = mapped_column(JSON)
+    contact_by: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    number: Mapped[str | None] = mapped_column(String(50))
+    url: Mapped[LocalizedText | None] = mapped_column(JSON)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=channel_services, back_populates="access_channels", order_by="Service.id"
+    )
+    units: Mapped[list[Unit]] = relationship(
+        secondary=channel_units, back_populates="access_channels", order_by="Unit.id"
+    )
+
+    @property
+    def service_ids(self) -> list[str]:
+        return [service.id for service in self.services]
+
+    @property
+    def unit_ids(self) -> list[str]:
+        return [unit.id for unit in self.units]
+
+
+class StatusNotice(Record, Base):
+    """One dated statement of a notice (e.g. the COVID-19 notices): what state, for which units
+    and services, from when until when. `supersedes_id` links a statement to the one it replaces.
+
+    `in_force_from` / `in_force_until` are derived by `api.notices.derive_validity` from the
+    stated dates and the supersession links (see there); they make `active_at` a plain SQL filter.
+    """
+
+    __tablename__ = "status_notices"
+
+    state: Mapped[str] = mapped_column(String(50), index=True)
+    stated_on: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    supersedes_id: Mapped[str | None] = mapped_column(
+        ForeignKey("status_notices.id", ondelete="SET NULL"), index=True
+    )
+    open_to_public: Mapped[bool | None] = mapped_column(Boolean)
+    open_to_current_clients: Mapped[bool | None] = mapped_column(Boolean)
+    new_clients_admitted: Mapped[bool | None] = mapped_column(Boolean)
+    delivery_mode: Mapped[str | None] = mapped_column(String(30))
+    text: Mapped[LocalizedText] = mapped_column(JSON)
+    in_force_from: Mapped[date | None] = mapped_column(Date, index=True)
+    in_force_until: Mapped[date | None] = mapped_column(Date, index=True)
+
+    units: Mapped[list[Unit]] = relationship(secondary=notice_units, order_by="Unit.id")
+    services: Mapped[list[Service]] = relationship(secondary=notice_services, order_by="Service.id")
+    superseded_by: Mapped[list[StatusNotice]] = relationship(
+        primaryjoin="StatusNotice.id == foreign(StatusNotice.supersedes_id)",
+        order_by="StatusNotice.id",
+        viewonly=True,
+    )
+
+    @property
+    def superseded_by_ids(self) -> list[str]:
+        return [notice.id for notice in self.superseded_by]
+
+    @property
+    def unit_ids(self) -> list[str]:
+        return [unit.id for unit in self.units]
+
+    @property
+    def service_ids(self) -> list[str]:
+        return [service.id for service in self.services]
+
+
+class Announcement(Record, Base):
+    __tablename__ = "announcements"
+
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[LocalizedText] = mapped_column(JSON)
+    text: Mapped[LocalizedText | None] = mapped_column(JSON)
+    stated_on: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class StaffDuty(Record, Base):
+    __tablename__ = "staff_duties"
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[LocalizedText] = mapped_column(JSON)
+
+    services: Mapped[list[Service]] = relationship(secondary=duty_services, order_by="Service.id")
+
+    @property
+    def service_ids(self) -> list[str]:
+        return [service.id for service in self.services]

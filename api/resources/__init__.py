@@ -1,0 +1,24 @@
+"""One Blueprint per collection. `MODULES` fixes registration order and the order of the docs'
+tags."""
+
+from api.resources import (
+    access_channels,
+    announcements,
+    index,
+    organizations,
+    services,
+    staff_duties,
+    status_notices,
+    units,
+)
+
+MODULES = (
+    index,
+    units,
+    services,
+    organizations,
+    access_channels,
+    status_notices,
+    announcements,
+    staff_duties,
+)

@@ -1,0 +1,53 @@
+"""`/v1/access-channels`: every way in to a service or unit."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.http import Blueprint, get_or_404, paginate
+from api.models import AccessChannel, Service, Unit
+from api.queries import filter_common, where_in, where_related
+from schemas.access_channels import (
+    AccessChannelPageSchema,
+    AccessChannelQueryArgsSchema,
+    AccessChannelSchema,
+)
+from schemas.common import ItemArgsSchema
+
+blp = Blueprint(
+    "access-channels",
+    __name__,
+    url_prefix="/v1/access-channels",
+    description="Access channels: referral routes, who may make contact, visiting and postal "
+    "addresses, phone, fax, web pages and distance services, each linked to the services and "
+    "units it leads to. `type` says which fields a channel has.",
+)
+
+CHANNEL_OPTIONS = (selectinload(AccessChannel.services), selectinload(AccessChannel.units))
+
+
+@blp.route("")
+@blp.arguments(AccessChannelQueryArgsSchema, location="query")
+@blp.response(200, AccessChannelPageSchema)
+@blp.errors(400)
+@blp.doc(operationId="listAccessChannels")
+def list_access_channels(args):
+    """List access channels
+
+    Ordered by id.
+    """
+    statement = select(AccessChannel)
+    statement = where_related(statement, AccessChannel.services, Service.id, args.get("service_id"))
+    statement = where_related(statement, AccessChannel.units, Unit.id, args.get("unit_id"))
+    statement = where_in(statement, AccessChannel.type, args.get("type"))
+    statement = filter_common(statement, AccessChannel, args)
+    return paginate(statement, (AccessChannel.id,), args, CHANNEL_OPTIONS)
+
+
+@blp.route("/<channel_id>")
+@blp.arguments(ItemArgsSchema, location="query")
+@blp.response(200, AccessChannelSchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getAccessChannel")
+def get_access_channel(_args, channel_id):
+    """Get one access channel"""
+    return get_or_404(AccessChannel, channel_id, CHANNEL_OPTIONS)

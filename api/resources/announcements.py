@@ -1,0 +1,49 @@
+"""`/v1/announcements`: city-wide announcements such as the face-mask recommendation."""
+
+from sqlalchemy import select
+
+from api.http import Blueprint, get_or_404, paginate
+from api.models import Announcement
+from api.queries import filter_common, where_in, where_valid_on
+from schemas.announcements import (
+    AnnouncementPageSchema,
+    AnnouncementQueryArgsSchema,
+    AnnouncementSchema,
+)
+from schemas.common import ItemArgsSchema
+
+blp = Blueprint(
+    "announcements",
+    __name__,
+    url_prefix="/v1/announcements",
+    description="Announcements: city-wide notices shown on the service pages, time-bounded.",
+)
+
+
+@blp.route("")
+@blp.arguments(AnnouncementQueryArgsSchema, location="query")
+@blp.response(200, AnnouncementPageSchema)
+@blp.errors(400)
+@blp.doc(operationId="listAnnouncements")
+def list_announcements(args):
+    """List announcements
+
+    Ordered by id.
+    """
+    statement = select(Announcement)
+    statement = where_in(statement, Announcement.organization_id, args.get("organization_id"))
+    statement = where_valid_on(
+        statement, Announcement.valid_from, Announcement.valid_until, args.get("active_at")
+    )
+    statement = filter_common(statement, Announcement, args)
+    return paginate(statement, (Announcement.id,), args)
+
+
+@blp.route("/<announcement_id>")
+@blp.arguments(ItemArgsSchema, location="query")
+@blp.response(200, AnnouncementSchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getAnnouncement")
+def get_announcement(_args, announcement_id):
+    """Get one announcement"""
+    return get_or_404(Announcement, announcement_id)

@@ -1,0 +1,102 @@
+"""`/v1`: the index, and the spec as YAML beside flask-smorest's JSON."""
+
+import yaml
+from flask import current_app, redirect, url_for
+from sqlalchemy import func, select, union_all
+
+from api.db import db
+from api.http import Blueprint
+from api.models import (
+    AccessChannel,
+    Announcement,
+    OpeningHours,
+    Organization,
+    Service,
+    StaffDuty,
+    StatusNotice,
+    Unit,
+)
+from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL, IndexSchema
+
+blp = Blueprint(
+    "index",
+    __name__,
+    url_prefix="/v1",
+    description="The API index: the dataset's title, publisher, licence and attribution, when "
+    "it last changed, and links to every collection, the docs and the spec.",
+)
+
+ALL_MODELS = (
+    Organization,
+    Service,
+    Unit,
+    OpeningHours,
+    AccessChannel,
+    StatusNotice,
+    Announcement,
+    StaffDuty,
+)
+
+COLLECTION_ENDPOINTS = {
+    "units": "units.list_units",
+    "services": "services.list_services",
+    "organizations": "organizations.list_organizations",
+    "access_channels": "access-channels.list_access_channels",
+    "status_notices": "status-notices.list_status_notices",
+    "announcements": "announcements.list_announcements",
+    "staff_duties": "staff-duties.list_staff_duties",
+}
+
+
+def last_modified():
+    """When any record last changed."""
+    latest = union_all(
+        *(select(func.max(m.modified_at).label("at")) for m in ALL_MODELS)
+    ).subquery()
+    value = db.session.scalar(select(func.max(latest.c.at)))
+    if value is None:
+        return None
+    # max() over a union loses the column type; read it back through the model's type.
+    return Unit.__table__.c.modified_at.type.process_result_value(value, db.engine.dialect)
+
+
+@blp.route("", strict_slashes=True)
+@blp.response(200, IndexSchema)
+@blp.errors()
+@blp.doc(operationId="getIndex")
+def get_index():
+    """Get the API index
+
+    The dataset's title, publisher, licence and attribution text, when it last changed, and
+    links to every collection, the interactive docs and the OpenAPI document.
+    """
+    return {
+        "title": "City of Helsinki social rehabilitation services, 2020–2021",
+        "description": "Service units, services, access channels, status notices, "
+        "announcements and staff duties of the City of Helsinki's social rehabilitation "
+        "services as they stood in 2020–2021, from the city's public web pages.",
+        "publisher": "City of Helsinki",
+        "licence": {"name": LICENCE_NAME, "url": LICENCE_URL},
+        "attribution": ATTRIBUTION,
+        "last_modified": last_modified(),
+        "collections": {
+            name: url_for(endpoint, _external=True)
+            for name, endpoint in COLLECTION_ENDPOINTS.items()
+        },
+        "openapi": url_for("api-docs.openapi_json", _external=True),
+        "docs": url_for("api-docs.openapi_json", _external=True),
+    }
+
+
+def register_plain_routes(app) -> None:
+    """Routes outside the documented API: `/` and the spec as YAML."""
+
+    @app.get("/")
+    def root():
+        return redirect(url_for("index.get_index"), code=302)
+
+    @app.get("/v1/openapi.yaml")
+    def openapi_yaml():
+        api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+        body = yaml.safe_dump(api.spec.to_dict(), sort_keys=False, allow_unicode=True)
+        return current_app.response_class(body, mimetype="application/yaml")

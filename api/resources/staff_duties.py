@@ -1,0 +1,48 @@
+"""`/v1/staff-duties`: what the staff do, in the source's order."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.http import Blueprint, get_or_404, paginate
+from api.models import Service, StaffDuty
+from api.queries import filter_common, where_in, where_related
+from schemas.common import ItemArgsSchema
+from schemas.staff_duties import StaffDutyPageSchema, StaffDutyQueryArgsSchema, StaffDutySchema
+
+blp = Blueprint(
+    "staff-duties",
+    __name__,
+    url_prefix="/v1/staff-duties",
+    description="Staff duties: what an organization's staff do, in the order the source lists "
+    "them, linked to the services they concern where that is clear.",
+)
+
+DUTY_OPTIONS = (selectinload(StaffDuty.services),)
+
+
+@blp.route("")
+@blp.arguments(StaffDutyQueryArgsSchema, location="query")
+@blp.response(200, StaffDutyPageSchema)
+@blp.errors(400)
+@blp.doc(operationId="listStaffDuties")
+def list_staff_duties(args):
+    """List staff duties
+
+    Ordered by organization, then by `position` (the source's order).
+    """
+    statement = select(StaffDuty)
+    statement = where_in(statement, StaffDuty.organization_id, args.get("organization_id"))
+    statement = where_related(statement, StaffDuty.services, Service.id, args.get("service_id"))
+    statement = filter_common(statement, StaffDuty, args)
+    order = (StaffDuty.organization_id, StaffDuty.position, StaffDuty.id)
+    return paginate(statement, order, args, DUTY_OPTIONS)
+
+
+@blp.route("/<duty_id>")
+@blp.arguments(ItemArgsSchema, location="query")
+@blp.response(200, StaffDutySchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getStaffDuty")
+def get_staff_duty(_args, duty_id):
+    """Get one staff duty"""
+    return get_or_404(StaffDuty, duty_id, DUTY_OPTIONS)

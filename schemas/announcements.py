@@ -1,0 +1,59 @@
+"""Announcements: city-wide notices such as the face-mask recommendation."""
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from schemas.common import (
+    Id,
+    IdFilter,
+    ListArgsSchema,
+    Localized,
+    RecordInputSchema,
+    RecordSchema,
+    page_of,
+)
+
+
+class AnnouncementSchema(RecordSchema):
+    organization_id = Id(required=True, allow_none=True)
+    title = Localized(required=True)
+    text = Localized(required=True)
+    stated_on = fields.Date(
+        required=True, allow_none=True, metadata={"description": "When a source showed it."}
+    )
+    valid_from = fields.Date(
+        required=True, allow_none=True, metadata={"description": "First day; null = not given."}
+    )
+    valid_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Last day (inclusive); null = not given."},
+    )
+
+
+class AnnouncementInputSchema(RecordInputSchema):
+    organization_id = Id(allow_none=True, load_default=None)
+    title = Localized(required=True)
+    text = Localized(load_default=None)
+    stated_on = fields.Date(allow_none=True, load_default=None)
+    valid_from = fields.Date(allow_none=True, load_default=None)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+
+    @validates_schema
+    def _period_in_order(self, data, **_kwargs):
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            raise ValidationError("Ends before it starts.", "valid_until")
+
+
+class AnnouncementQueryArgsSchema(ListArgsSchema):
+    organization_id = IdFilter("Only announcements of this organization.")
+    active_at = fields.AwareDateTime(
+        metadata={
+            "description": "Only announcements valid at this instant (an unknown bound counts as "
+            "open); days are read in Europe/Helsinki.",
+            "example": "2021-03-15T10:00:00+02:00",
+        }
+    )
+
+
+AnnouncementPageSchema = page_of(AnnouncementSchema)

@@ -1,0 +1,315 @@
+"""Shared schema pieces: LocalizedString, Address, the page envelope, problem details, ids."""
+
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar, Token
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
+
+LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
+_output_languages: ContextVar[tuple[str, ...]] = ContextVar("output_languages", default=LANGUAGES)
+
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
+ID_DESCRIPTION = "Stable, opaque identifier; never changes once published."
+
+
+def set_output_languages(languages: tuple[str, ...]) -> Token:
+    """Dump LocalizedStrings with only these language keys (the `lang=` parameter) until
+    `reset_output_languages(token)`."""
+    return _output_languages.set(languages)
+
+
+def reset_output_languages(token: Token) -> None:
+    _output_languages.reset(token)
+
+
+class Schema(ma.Schema):
+    """The house base schema: unknown keys are an error, on input and in query strings."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+# --- Identifiers, URLs and enumerations --------------------------------------------------------
+
+
+def Id(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a field class
+    metadata = {"description": ID_DESCRIPTION, "example": "pakila-work-centre"}
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.String(
+        validate=validate.Regexp(ID_PATTERN, error="Not a valid id (lowercase slug)."),
+        metadata=metadata,
+        **kwargs,
+    )
+
+
+def IdList(**kwargs) -> fields.List:  # noqa: N802
+    return fields.List(Id(), **kwargs)
+
+
+def _validate_http_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", value):
+        raise ValidationError("Not a valid http(s) URL.")
+
+
+def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
+    """A web address. Internationalised host names (e.g. pakilantyökeskus.fi) are allowed."""
+    metadata = {"format": "uri"}
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.String(validate=_validate_http_url, metadata=metadata, **kwargs)
+
+
+def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
+    """An extensible enumeration. Input is checked against the known values; the spec lists
+    them in the description rather than as a closed `enum`, so clients tolerate new ones."""
+    known = ", ".join(f"`{v}`" for v in values)
+    metadata = {
+        "description": f"{description} Known values: {known}. Extensible: tolerate new values.",
+        "example": values[0],
+    }
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.String(validate=validate.OneOf(values), metadata=metadata, **kwargs)
+
+
+# --- LocalizedString -------------------------------------------------------------------------
+
+
+class LocalizedStringSchema(Schema):
+    """Text for people in Finnish, Swedish and English. A language that no source gives is null;
+    no language is ever filled with another language's text."""
+
+    fi = fields.String(
+        allow_none=True, load_default=None, metadata={"example": "Pakilan työkeskus"}
+    )
+    sv = fields.String(
+        allow_none=True, load_default=None, metadata={"example": "Baggböle arbetscentral"}
+    )
+    en = fields.String(
+        allow_none=True, load_default=None, metadata={"example": "Pakila Work Centre"}
+    )
+
+    @post_dump
+    def _only_requested_languages(self, data, **_kwargs):
+        wanted = _output_languages.get()
+        if wanted == LANGUAGES:
+            return data
+        return {lang: data.get(lang) for lang in wanted}
+
+    @validates_schema
+    def _not_empty_strings(self, data, **_kwargs):
+        for lang, text in data.items():
+            if text is not None and not text.strip():
+                raise ValidationError("Use null, not an empty string.", lang)
+
+
+def Localized(required: bool = False, **kwargs) -> fields.Nested:  # noqa: N802
+    """A LocalizedString field. `required` means at least one language must be given."""
+    validators = [_has_some_language] if required else []
+    return fields.Nested(
+        LocalizedStringSchema,
+        allow_none=not required,
+        required=required,
+        validate=validators,
+        **kwargs,
+    )
+
+
+def _has_some_language(value: dict) -> None:
+    if not any(value.get(lang) for lang in LANGUAGES):
+        raise ValidationError("At least one language must be given.")
+
+
+# --- Addresses -------------------------------------------------------------------------------
+
+
+class AddressSchema(Schema):
+    """A visiting or postal address as published. Street and locality are LocalizedStrings
+    because Finnish and Swedish names differ (Hopeatie / Silvervägen)."""
+
+    street_address = Localized(metadata={"description": "Street and number."})
+    additional_info = Localized(metadata={"description": "Floor, entrance or similar."})
+    postal_code = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Regexp(r"^\d{5}$"),
+        metadata={"example": "00440"},
+    )
+    locality = Localized(metadata={"description": "Post office locality."})
+    po_box = fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=20),
+        metadata={
+            "description": "Post office box number, for postal addresses.",
+            "example": "8647",
+        },
+    )
+
+
+# --- Records ---------------------------------------------------------------------------------
+
+
+class RecordSchema(Schema):
+    """Output fields every record has."""
+
+    id = Id(required=True)
+    created_at = fields.DateTime(
+        required=True, metadata={"description": "When the record was first published (RFC 3339)."}
+    )
+    modified_at = fields.DateTime(
+        required=True, metadata={"description": "When the record last changed (RFC 3339)."}
+    )
+    source_urls = fields.List(
+        HttpUrl(), required=True, metadata={"description": "Public pages the facts come from."}
+    )
+    notes = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Editorial notes on provenance, gaps and disagreements."},
+    )
+
+
+class RecordInputSchema(Schema):
+    """Input fields every record has (the loader's and the editor API's)."""
+
+    id = Id(required=True)
+    source_urls = fields.List(HttpUrl(), required=True, validate=validate.Length(min=1))
+    notes = fields.String(allow_none=True, load_default=None)
+
+
+class RefSchema(Schema):
+    id = Id(required=True)
+    name = Localized(required=True)
+
+
+# --- Collections -----------------------------------------------------------------------------
+
+
+class PageSchema(Schema):
+    count = fields.Integer(
+        required=True, metadata={"description": "Number of results across all pages."}
+    )
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"format": "uri", "description": "The next page, or null on the last one."},
+    )
+    previous = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"format": "uri", "description": "The previous page, or null on the first one."},
+    )
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """A named page envelope (`UnitPage`, ...) so generated clients get one clean type each."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(
+        name, (PageSchema,), {"results": fields.List(fields.Nested(item_schema), required=True)}
+    )
+
+
+class CommaSeparated(fields.List):
+    """A query parameter with several comma-separated values: `service_id=a,b`."""
+
+    is_multiple = False  # one query-string value that we split, not a repeated parameter
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Expected comma-separated values.")
+        items = value.split(",")
+        if any(not item for item in items):
+            raise ValidationError("Empty value in the comma-separated list.")
+        return super()._deserialize(items, attr, data, **kwargs)
+
+
+def IdFilter(description: str) -> CommaSeparated:  # noqa: N802
+    return CommaSeparated(
+        fields.String(validate=validate.Length(max=100)),
+        metadata={"description": f"{description} Several ids are comma-separated (any match)."},
+    )
+
+
+def _validate_languages(value: list[str]) -> None:
+    unknown = [lang for lang in value if lang not in LANGUAGES]
+    if unknown:
+        raise ValidationError(f"Unknown language(s): {', '.join(unknown)}. Use fi, sv, en.")
+
+
+def LanguageFilter() -> CommaSeparated:  # noqa: N802
+    return CommaSeparated(
+        fields.String(),
+        validate=_validate_languages,
+        metadata={
+            "description": "Only these languages in LocalizedStrings (comma-separated fi, sv, en).",
+            "example": "fi,en",
+        },
+    )
+
+
+class ListArgsSchema(Schema):
+    """Query parameters every collection takes."""
+
+    page_size = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "Results per page (1–500).", "example": 20},
+    )
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=1000),
+        metadata={
+            "description": "Opaque position from a `next` or `previous` link. Do not build it.",
+        },
+    )
+    lang = LanguageFilter()
+    modified_since = fields.AwareDateTime(
+        metadata={
+            "description": "Only records modified at or after this instant (RFC 3339 with offset).",
+            "example": "2021-01-01T00:00:00+02:00",
+        }
+    )
+
+
+class ItemArgsSchema(Schema):
+    """Query parameters every item endpoint takes."""
+
+    lang = LanguageFilter()
+
+
+# --- Problems (RFC 9457) ---------------------------------------------------------------------
+
+
+class FieldErrorSchema(Schema):
+    field = fields.String(
+        required=True,
+        metadata={"description": "The parameter or field that was wrong.", "example": "page_size"},
+    )
+    message = fields.String(
+        required=True,
+        metadata={
+            "description": "What was wrong with it.",
+            "example": "Must be between 1 and 500.",
+        },
+    )
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: every error response has this shape."""
+
+    type = fields.String(
+        required=True, metadata={"description": "Problem type URI.", "example": "about:blank"}
+    )
+    title = fields.String(required=True, metadata={"example": "Not Found"})
+    status = fields.Integer(required=True, metadata={"example": 404})
+    detail = fields.String(required=True, metadata={"example": "No unit with id 'no-such-unit'."})
+    instance = fields.String(
+        required=True, metadata={"description": "The request path.", "example": "/v1/units/x"}
+    )
+    errors = fields.List(
+        fields.Nested(FieldErrorSchema),
+        metadata={"description": "For validation problems: every field that was wrong."},
+    )

@@ -1,0 +1,49 @@
+"""The API index: what the dataset is, its licence, and links to everything."""
+
+from marshmallow import fields
+
+from schemas.common import Schema
+
+LICENCE_NAME = "CC BY 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+ATTRIBUTION = (
+    "Source: City of Helsinki, social rehabilitation services (hel.fi), 2020–2021. "
+    "Licence: CC BY 4.0."
+)
+
+
+def _link(description: str) -> fields.String:
+    return fields.String(required=True, metadata={"format": "uri", "description": description})
+
+
+class CollectionLinksSchema(Schema):
+    units = _link("Service units.")
+    services = _link("Services.")
+    organizations = _link("Organizations.")
+    access_channels = _link("Access channels.")
+    status_notices = _link("Status notices.")
+    announcements = _link("Announcements.")
+    staff_duties = _link("Staff duties.")
+
+
+class LicenceSchema(Schema):
+    name = fields.String(required=True, metadata={"example": LICENCE_NAME})
+    url = fields.String(required=True, metadata={"format": "uri", "example": LICENCE_URL})
+
+
+class IndexSchema(Schema):
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    publisher = fields.String(required=True)
+    licence = fields.Nested(LicenceSchema, required=True)
+    attribution = fields.String(
+        required=True, metadata={"description": "Text to show wherever the data is used."}
+    )
+    last_modified = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When any record last changed; null for an empty database."},
+    )
+    collections = fields.Nested(CollectionLinksSchema, required=True)
+    openapi = _link("This API's OpenAPI 3.1 document.")
+    docs = _link("Interactive documentation.")

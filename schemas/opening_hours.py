@@ -1,0 +1,60 @@
+"""Weekly opening hours of a unit over a validity period."""
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.common import Enum, Id, Localized, RecordInputSchema, RecordSchema, Schema
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+HOURS_KINDS = ("regular", "exception")
+_TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM (00:00–23:59).")
+
+
+class OpeningSpanSchema(Schema):
+    """Open from `opens` to `closes` (wall-clock, unit's time zone) on each of `weekdays`.
+    A `closes` at or before `opens` runs past midnight into the next day."""
+
+    weekdays = fields.List(
+        fields.String(validate=validate.OneOf(WEEKDAYS)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"example": ["monday", "tuesday", "wednesday", "thursday", "friday"]},
+    )
+    opens = fields.String(required=True, validate=_TIME, metadata={"example": "08:00"})
+    closes = fields.String(required=True, validate=_TIME, metadata={"example": "16:00"})
+
+
+class OpeningHoursSchema(RecordSchema):
+    """Weekly hours valid over a period. A weekday no span covers is closed while it is valid.
+    `exception` periods (holidays, summer closures) override `regular` ones."""
+
+    unit_id = Id(required=True)
+    kind = Enum(
+        HOURS_KINDS, "Regular weekly hours or an overriding exception period.", required=True
+    )
+    name = Localized(required=True)
+    valid_from = fields.Date(
+        required=True, allow_none=True, metadata={"description": "First day; null = not given."}
+    )
+    valid_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Last day, inclusive; null = not given."},
+    )
+    spans = fields.List(fields.Nested(OpeningSpanSchema), required=True)
+
+
+class OpeningHoursInputSchema(RecordInputSchema):
+    unit_id = Id(required=True)
+    kind = Enum(
+        HOURS_KINDS, "Regular weekly hours or an overriding exception period.", required=True
+    )
+    name = Localized(load_default=None)
+    valid_from = fields.Date(allow_none=True, load_default=None)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+    spans = fields.List(fields.Nested(OpeningSpanSchema), load_default=list)
+
+    @validates_schema
+    def _period_in_order(self, data, **_kwargs):
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            raise ValidationError("Ends before it starts.", "valid_until")

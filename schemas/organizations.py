@@ -1,0 +1,36 @@
+"""Organizations: the city, its divisions and teams."""
+
+from schemas.common import (
+    Enum,
+    Id,
+    IdFilter,
+    ListArgsSchema,
+    Localized,
+    RecordInputSchema,
+    RecordSchema,
+    page_of,
+)
+
+ORGANIZATION_TYPES = ("city", "division", "team")
+
+
+class OrganizationSchema(RecordSchema):
+    parent_id = Id(required=True, allow_none=True, metadata={"description": "The parent, or null."})
+    type = Enum(ORGANIZATION_TYPES, "Kind of organization.", required=True)
+    name = Localized(required=True)
+    description = Localized(required=True)
+
+
+class OrganizationInputSchema(RecordInputSchema):
+    parent_id = Id(allow_none=True, load_default=None)
+    type = Enum(ORGANIZATION_TYPES, "Kind of organization.", required=True)
+    name = Localized(required=True)
+    description = Localized(load_default=None)
+
+
+class OrganizationQueryArgsSchema(ListArgsSchema):
+    parent_id = IdFilter("Only organizations under this parent.")
+    type = IdFilter("Only organizations of this type.")
+
+
+OrganizationPageSchema = page_of(OrganizationSchema)

@@ -1,0 +1,38 @@
+"""Staff duties: what an organization's staff do, in the source's order."""
+
+from marshmallow import fields, validate
+
+from schemas.common import (
+    Id,
+    IdFilter,
+    IdList,
+    ListArgsSchema,
+    Localized,
+    RecordInputSchema,
+    RecordSchema,
+    page_of,
+)
+
+
+class StaffDutySchema(RecordSchema):
+    organization_id = Id(required=True)
+    position = fields.Integer(
+        required=True, metadata={"description": "Place in the source's list, from 1.", "example": 1}
+    )
+    text = Localized(required=True)
+    service_ids = IdList(required=True, metadata={"description": "Services the duty concerns."})
+
+
+class StaffDutyInputSchema(RecordInputSchema):
+    organization_id = Id(required=True)
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    text = Localized(required=True)
+    service_ids = IdList(load_default=list)
+
+
+class StaffDutyQueryArgsSchema(ListArgsSchema):
+    organization_id = IdFilter("Only duties of this organization's staff.")
+    service_id = IdFilter("Only duties concerning this service.")
+
+
+StaffDutyPageSchema = page_of(StaffDutySchema)

@@ -1,0 +1,130 @@
+"""Status notices: dated, structured statements such as the COVID-19 notices."""
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from schemas.common import (
+    Enum,
+    Id,
+    IdFilter,
+    IdList,
+    ListArgsSchema,
+    Localized,
+    RecordInputSchema,
+    RecordSchema,
+    page_of,
+)
+
+NOTICE_STATES = (
+    "closed",
+    "open",
+    "current_clients_only",
+    "distance_service",
+    "new_clients_admitted",
+    "new_clients_not_admitted",
+    "activity_not_organised",
+)
+DELIVERY_MODES = ("on_site", "distance", "partly_distance")
+
+
+def _tri_state(what: str) -> dict:
+    return {"description": f"Whether {what}: true, false, or null where the notice does not say."}
+
+
+class StatusNoticeSchema(RecordSchema):
+    state = Enum(NOTICE_STATES, "What the notice says.", required=True)
+    stated_on = fields.Date(
+        required=True, allow_none=True, metadata={"description": "Date of the source's statement."}
+    )
+    valid_from = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "First day, as the source gives it; null = not given."},
+    )
+    valid_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Last day (inclusive), as the source gives it; null = not given."},
+    )
+    in_force_from = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "First day in force: `valid_from`, or where that is not given the day "
+            "after the superseded notice ends; null = no known start."
+        },
+    )
+    in_force_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Last day in force: `valid_until`, cut short by a superseding notice; "
+            "null = open-ended."
+        },
+    )
+    supersedes_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The earlier statement it replaces."},
+    )
+    superseded_by_ids = fields.List(
+        Id(), required=True, metadata={"description": "Later statements that replace this one."}
+    )
+    unit_ids = IdList(required=True)
+    service_ids = IdList(required=True)
+    open_to_public = fields.Boolean(
+        required=True, allow_none=True, metadata=_tri_state("open to the public")
+    )
+    open_to_current_clients = fields.Boolean(
+        required=True, allow_none=True, metadata=_tri_state("current clients are served")
+    )
+    new_clients_admitted = fields.Boolean(
+        required=True, allow_none=True, metadata=_tri_state("new clients are admitted")
+    )
+    delivery_mode = Enum(
+        DELIVERY_MODES,
+        "How the service is delivered; null where not said.",
+        required=True,
+        allow_none=True,
+    )
+    text = Localized(required=True, metadata={"description": "The notice's wording."})
+
+
+class StatusNoticeInputSchema(RecordInputSchema):
+    state = Enum(NOTICE_STATES, "What the notice says.", required=True)
+    stated_on = fields.Date(allow_none=True, load_default=None)
+    valid_from = fields.Date(allow_none=True, load_default=None)
+    valid_until = fields.Date(allow_none=True, load_default=None)
+    supersedes_id = Id(allow_none=True, load_default=None)
+    unit_ids = IdList(load_default=list)
+    service_ids = IdList(load_default=list)
+    open_to_public = fields.Boolean(allow_none=True, load_default=None)
+    open_to_current_clients = fields.Boolean(allow_none=True, load_default=None)
+    new_clients_admitted = fields.Boolean(allow_none=True, load_default=None)
+    delivery_mode = Enum(DELIVERY_MODES, "Delivery mode.", allow_none=True, load_default=None)
+    text = Localized(required=True)
+
+    @validates_schema
+    def _consistent(self, data, **_kwargs):
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            raise ValidationError("Ends before it starts.", "valid_until")
+        if not data.get("unit_ids") and not data.get("service_ids"):
+            raise ValidationError("A notice must concern at least one unit or service.", "unit_ids")
+        if data.get("supersedes_id") and data.get("supersedes_id") == data.get("id"):
+            raise ValidationError("A notice cannot supersede itself.", "supersedes_id")
+
+
+class StatusNoticeQueryArgsSchema(ListArgsSchema):
+    unit_id = IdFilter("Only notices concerning this unit.")
+    service_id = IdFilter("Only notices concerning this service.")
+    state = IdFilter("Only notices with this state (`closed`, `open`, ...).")
+    active_at = fields.AwareDateTime(
+        metadata={
+            "description": "Only notices in force at this instant (RFC 3339 with offset); validity "
+            "days are read in Europe/Helsinki.",
+            "example": "2021-03-15T10:00:00+02:00",
+        }
+    )
+
+
+StatusNoticePageSchema = page_of(StatusNoticeSchema)

@@ -1,0 +1,113 @@
+"""Service units: locations and sub-locations, their services, ways in and opening hours."""
+
+from marshmallow import fields, validate
+
+from schemas.access_channels import AccessChannelSchema
+from schemas.common import (
+    AddressSchema,
+    Enum,
+    Id,
+    IdFilter,
+    IdList,
+    ListArgsSchema,
+    Localized,
+    LocalizedStringSchema,
+    RecordInputSchema,
+    RecordSchema,
+    RefSchema,
+    page_of,
+)
+from schemas.opening_hours import OpeningHoursSchema
+
+UNIT_TYPES = (
+    "office",
+    "work_centre",
+    "work_activity_team",
+    "workshop",
+    "workshop_site",
+    "shop",
+    "pop_up_shop",
+)
+
+
+class ServiceRefSchema(RefSchema):
+    """A service named by id and name, embedded in other records."""
+
+
+class UnitSchema(RecordSchema):
+    parent_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The unit this is part of, or null."},
+    )
+    organization_id = Id(required=True)
+    type = Enum(UNIT_TYPES, "Kind of unit.", required=True)
+    name = Localized(required=True)
+    description = Localized(required=True)
+    latitude = fields.Float(
+        required=True, allow_none=True, metadata={"description": "WGS 84; null where unknown."}
+    )
+    longitude = fields.Float(
+        required=True, allow_none=True, metadata={"description": "WGS 84; null where unknown."}
+    )
+    timezone = fields.String(
+        required=True,
+        metadata={
+            "description": "IANA zone of the unit's wall-clock hours.",
+            "example": "Europe/Helsinki",
+        },
+    )
+    service_ids = IdList(required=True)
+    services = fields.List(fields.Nested(ServiceRefSchema), required=True)
+    visiting_address = fields.Nested(
+        AddressSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "From the unit's first `visiting_address` channel, or null."},
+    )
+    postal_address = fields.Nested(
+        AddressSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "From the unit's first `postal_address` channel, or null."},
+    )
+    phone = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "From the unit's first `phone` channel, or null."},
+    )
+    fax = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "From the unit's first `fax` channel, or null."},
+    )
+    web_page = fields.Nested(
+        LocalizedStringSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "From the unit's first `web_page` channel, or null."},
+    )
+    access_channels = fields.List(fields.Nested(AccessChannelSchema), required=True)
+    opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
+
+
+class UnitInputSchema(RecordInputSchema):
+    parent_id = Id(allow_none=True, load_default=None)
+    organization_id = Id(required=True)
+    type = Enum(UNIT_TYPES, "Kind of unit.", required=True)
+    name = Localized(required=True)
+    description = Localized(load_default=None)
+    service_ids = IdList(load_default=list)
+    latitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    longitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
+    timezone = fields.String(load_default="Europe/Helsinki")
+
+
+class UnitQueryArgsSchema(ListArgsSchema):
+    service_id = IdFilter("Only units offering this service.")
+    organization_id = IdFilter("Only units of this organization.")
+    parent_id = IdFilter("Only sub-units of this unit.")
+    type = IdFilter("Only units of this type (`office`, `shop`, ...).")
+
+
+UnitPageSchema = page_of(UnitSchema)
