@@ -12,15 +12,11 @@ from api.http import Api, comma_separated_parameter, init_request_hooks
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 
-api = Api(
-    spec_kwargs={
-        "info": {
-            "description": "Open data on public social services: service units, opening "
-            "statuses, access channels and staff duties. Data: CC BY 4.0, City of Helsinki.",
-            "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
-        }
-    }
-)
+SPEC_INFO = {
+    "description": "Open data on public social services: service units, opening statuses, "
+    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.",
+    "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
+}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -33,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.strict_slashes = True
 
     db.init_app(app)
-    api.init_app(app)
+    api = Api(app, spec_kwargs={"info": SPEC_INFO})
     api.ma_plugin.converter.add_parameter_attribute_function(comma_separated_parameter)
     for module in MODULES:
         api.register_blueprint(module.blp)

@@ -119,6 +119,9 @@ class Api(flask_smorest.Api):
                 },
             )
 
+    def _register_pagination_header(self):
+        """Our pages are body envelopes with Link headers, not flask-smorest's X-Pagination."""
+
     def _register_error_handlers(self):
         self._app.register_error_handler(HTTPException, self.handle_http_exception)
         self._app.register_error_handler(Exception, self.handle_unexpected_exception)

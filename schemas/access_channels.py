@@ -67,6 +67,8 @@ class PostalAddressChannelSchema(AccessChannelBaseSchema):
 
 
 class PhoneChannelSchema(AccessChannelBaseSchema):
+    """A phone number."""
+
     type = _type_field("phone")
     number = fields.String(
         required=True, metadata={"description": "As published.", "example": "+358 9 3106 9740"}
@@ -74,6 +76,8 @@ class PhoneChannelSchema(AccessChannelBaseSchema):
 
 
 class FaxChannelSchema(AccessChannelBaseSchema):
+    """A fax number."""
+
     type = _type_field("fax")
     number = fields.String(
         required=True, metadata={"description": "As published.", "example": "+358 9 3103 2515"}
@@ -81,6 +85,8 @@ class FaxChannelSchema(AccessChannelBaseSchema):
 
 
 class WebPageChannelSchema(AccessChannelBaseSchema):
+    """A web page, in each language it exists in."""
+
     type = _type_field("web_page")
     url = fields.Nested(
         LocalizedStringSchema,

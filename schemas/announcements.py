@@ -14,8 +14,10 @@ from schemas.common import (
 
 
 class AnnouncementSchema(RecordSchema):
+    """A city-wide announcement shown on the service pages, such as a face-mask recommendation."""
+
     organization_id = Id(required=True, allow_none=True)
-    title = Localized(required=True)
+    title = Localized(nullable=False, required=True)
     text = Localized(required=True)
     stated_on = fields.Date(
         required=True, allow_none=True, metadata={"description": "When a source showed it."}
@@ -32,7 +34,7 @@ class AnnouncementSchema(RecordSchema):
 
 class AnnouncementInputSchema(RecordInputSchema):
     organization_id = Id(allow_none=True, load_default=None)
-    title = Localized(required=True)
+    title = Localized(nullable=False, required=True)
     text = Localized(load_default=None)
     stated_on = fields.Date(allow_none=True, load_default=None)
     valid_from = fields.Date(allow_none=True, load_default=None)

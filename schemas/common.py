@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from contextvars import ContextVar, Token
 from urllib.parse import urlsplit
@@ -27,10 +28,29 @@ def reset_output_languages(token: Token) -> None:
 
 
 class Schema(ma.Schema):
-    """The house base schema: unknown keys are an error, on input and in query strings."""
+    """The house base schema: unknown keys are an error, on input and in query strings.
+    A subclass's docstring becomes its description in the spec."""
 
     class Meta:
         unknown = ma.RAISE
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Only the class's own docstring describes it; a parent's is not inherited.
+        options = {"unknown": cls.Meta.unknown}
+        if "Meta" in cls.__dict__:
+            options.update({k: v for k, v in vars(cls.Meta).items() if not k.startswith("_")})
+        options.pop("description", None)
+        if cls.__dict__.get("__doc__"):
+            options["description"] = inspect.cleandoc(cls.__doc__)
+        cls.Meta = type("Meta", (), options)
+
+
+class OutputSchema(Schema):
+    """Base of response schemas: clients must accept fields added later within v1."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
 
 
 # --- Identifiers, URLs and enumerations --------------------------------------------------------
@@ -106,14 +126,12 @@ class LocalizedStringSchema(Schema):
                 raise ValidationError("Use null, not an empty string.", lang)
 
 
-def Localized(required: bool = False, **kwargs) -> fields.Nested:  # noqa: N802
-    """A LocalizedString field. `required` means at least one language must be given."""
-    validators = [_has_some_language] if required else []
+def Localized(*, nullable: bool = True, **kwargs) -> fields.Nested:  # noqa: N802
+    """A LocalizedString field. `nullable=False`: never null, and at least one language given."""
     return fields.Nested(
         LocalizedStringSchema,
-        allow_none=not required,
-        required=required,
-        validate=validators,
+        allow_none=nullable,
+        validate=[] if nullable else [_has_some_language],
         **kwargs,
     )
 
@@ -130,15 +148,17 @@ class AddressSchema(Schema):
     """A visiting or postal address as published. Street and locality are LocalizedStrings
     because Finnish and Swedish names differ (Hopeatie / Silvervägen)."""
 
-    street_address = Localized(metadata={"description": "Street and number."})
-    additional_info = Localized(metadata={"description": "Floor, entrance or similar."})
+    street_address = Localized(load_default=None, metadata={"description": "Street and number."})
+    additional_info = Localized(
+        load_default=None, metadata={"description": "Floor, entrance or similar."}
+    )
     postal_code = fields.String(
         allow_none=True,
         load_default=None,
         validate=validate.Regexp(r"^\d{5}$"),
         metadata={"example": "00440"},
     )
-    locality = Localized(metadata={"description": "Post office locality."})
+    locality = Localized(load_default=None, metadata={"description": "Post office locality."})
     po_box = fields.String(
         allow_none=True,
         load_default=None,
@@ -153,7 +173,7 @@ class AddressSchema(Schema):
 # --- Records ---------------------------------------------------------------------------------
 
 
-class RecordSchema(Schema):
+class RecordSchema(OutputSchema):
     """Output fields every record has."""
 
     id = Id(required=True)
@@ -181,15 +201,17 @@ class RecordInputSchema(Schema):
     notes = fields.String(allow_none=True, load_default=None)
 
 
-class RefSchema(Schema):
+class RefSchema(OutputSchema):
     id = Id(required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
 
 
 # --- Collections -----------------------------------------------------------------------------
 
 
-class PageSchema(Schema):
+class PageSchema(OutputSchema):
+    """The envelope of every collection page."""
+
     count = fields.Integer(
         required=True, metadata={"description": "Number of results across all pages."}
     )
@@ -208,8 +230,14 @@ class PageSchema(Schema):
 def page_of(item_schema: type[Schema]) -> type[Schema]:
     """A named page envelope (`UnitPage`, ...) so generated clients get one clean type each."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    noun = item_schema.__name__.removesuffix("Schema")
     return type(
-        name, (PageSchema,), {"results": fields.List(fields.Nested(item_schema), required=True)}
+        name,
+        (PageSchema,),
+        {
+            "__doc__": f"One page of {noun} results, with links to the next and previous pages.",
+            "results": fields.List(fields.Nested(item_schema), required=True),
+        },
     )
 
 
@@ -283,7 +311,7 @@ class ItemArgsSchema(Schema):
 # --- Problems (RFC 9457) ---------------------------------------------------------------------
 
 
-class FieldErrorSchema(Schema):
+class FieldErrorSchema(OutputSchema):
     field = fields.String(
         required=True,
         metadata={"description": "The parameter or field that was wrong.", "example": "page_size"},
@@ -297,7 +325,7 @@ class FieldErrorSchema(Schema):
     )
 
 
-class ProblemSchema(Schema):
+class ProblemSchema(OutputSchema):
     """An RFC 9457 problem: every error response has this shape."""
 
     type = fields.String(

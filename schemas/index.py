@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.common import Schema
+from schemas.common import OutputSchema
 
 LICENCE_NAME = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
@@ -16,7 +16,9 @@ def _link(description: str) -> fields.String:
     return fields.String(required=True, metadata={"format": "uri", "description": description})
 
 
-class CollectionLinksSchema(Schema):
+class CollectionLinksSchema(OutputSchema):
+    """Links to every collection."""
+
     units = _link("Service units.")
     services = _link("Services.")
     organizations = _link("Organizations.")
@@ -26,12 +28,16 @@ class CollectionLinksSchema(Schema):
     staff_duties = _link("Staff duties.")
 
 
-class LicenceSchema(Schema):
+class LicenceSchema(OutputSchema):
+    """The licence of the data."""
+
     name = fields.String(required=True, metadata={"example": LICENCE_NAME})
     url = fields.String(required=True, metadata={"format": "uri", "example": LICENCE_URL})
 
 
-class IndexSchema(Schema):
+class IndexSchema(OutputSchema):
+    """The API index: what the dataset is, its licence and attribution, and links to everything."""
+
     title = fields.String(required=True)
     description = fields.String(required=True)
     publisher = fields.String(required=True)

@@ -15,16 +15,18 @@ ORGANIZATION_TYPES = ("city", "division", "team")
 
 
 class OrganizationSchema(RecordSchema):
+    """An organization: the city, a division or a team, linked to its parent."""
+
     parent_id = Id(required=True, allow_none=True, metadata={"description": "The parent, or null."})
     type = Enum(ORGANIZATION_TYPES, "Kind of organization.", required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
     description = Localized(required=True)
 
 
 class OrganizationInputSchema(RecordInputSchema):
     parent_id = Id(allow_none=True, load_default=None)
     type = Enum(ORGANIZATION_TYPES, "Kind of organization.", required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
 
 

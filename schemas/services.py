@@ -21,8 +21,10 @@ class UnitRefSchema(RefSchema):
 
 
 class ServiceSchema(RecordSchema):
+    """A service: what is offered, for whom, at what cost, where, and how to get in."""
+
     organization_id = Id(required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
     description = Localized(required=True)
     eligibility = Localized(required=True, metadata={"description": "Who the service is for."})
     extent = Localized(
@@ -47,7 +49,7 @@ class ServiceSchema(RecordSchema):
 
 class ServiceInputSchema(RecordInputSchema):
     organization_id = Id(required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
     eligibility = Localized(load_default=None)
     extent = Localized(load_default=None)

@@ -15,18 +15,20 @@ from schemas.common import (
 
 
 class StaffDutySchema(RecordSchema):
+    """One duty of an organization's staff, at its place in the source's list."""
+
     organization_id = Id(required=True)
     position = fields.Integer(
         required=True, metadata={"description": "Place in the source's list, from 1.", "example": 1}
     )
-    text = Localized(required=True)
+    text = Localized(nullable=False, required=True)
     service_ids = IdList(required=True, metadata={"description": "Services the duty concerns."})
 
 
 class StaffDutyInputSchema(RecordInputSchema):
     organization_id = Id(required=True)
     position = fields.Integer(required=True, validate=validate.Range(min=1))
-    text = Localized(required=True)
+    text = Localized(nullable=False, required=True)
     service_ids = IdList(load_default=list)
 
 

@@ -31,6 +31,9 @@ def _tri_state(what: str) -> dict:
 
 
 class StatusNoticeSchema(RecordSchema):
+    """One dated statement of a notice (such as the COVID-19 notices): what state it declares
+    for which units and services, from when until when, and which earlier statement it replaces."""
+
     state = Enum(NOTICE_STATES, "What the notice says.", required=True)
     stated_on = fields.Date(
         required=True, allow_none=True, metadata={"description": "Date of the source's statement."}
@@ -86,7 +89,9 @@ class StatusNoticeSchema(RecordSchema):
         required=True,
         allow_none=True,
     )
-    text = Localized(required=True, metadata={"description": "The notice's wording."})
+    text = Localized(
+        nullable=False, required=True, metadata={"description": "The notice's wording."}
+    )
 
 
 class StatusNoticeInputSchema(RecordInputSchema):
@@ -101,7 +106,7 @@ class StatusNoticeInputSchema(RecordInputSchema):
     open_to_current_clients = fields.Boolean(allow_none=True, load_default=None)
     new_clients_admitted = fields.Boolean(allow_none=True, load_default=None)
     delivery_mode = Enum(DELIVERY_MODES, "Delivery mode.", allow_none=True, load_default=None)
-    text = Localized(required=True)
+    text = Localized(nullable=False, required=True)
 
     @validates_schema
     def _consistent(self, data, **_kwargs):

@@ -35,6 +35,9 @@ class ServiceRefSchema(RefSchema):
 
 
 class UnitSchema(RecordSchema):
+    """A service unit: a location or sub-location where services are offered, with the services
+    offered there, every way in, and its regular opening hours."""
+
     parent_id = Id(
         required=True,
         allow_none=True,
@@ -42,7 +45,7 @@ class UnitSchema(RecordSchema):
     )
     organization_id = Id(required=True)
     type = Enum(UNIT_TYPES, "Kind of unit.", required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
     description = Localized(required=True)
     latitude = fields.Float(
         required=True, allow_none=True, metadata={"description": "WGS 84; null where unknown."}
@@ -95,7 +98,7 @@ class UnitInputSchema(RecordInputSchema):
     parent_id = Id(allow_none=True, load_default=None)
     organization_id = Id(required=True)
     type = Enum(UNIT_TYPES, "Kind of unit.", required=True)
-    name = Localized(required=True)
+    name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
     service_ids = IdList(load_default=list)
     latitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
