@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask
 
-from api.config import Config
+from api.config import Config, from_environment
 from api.db import db
-from api.http import Api, comma_separated_parameter, init_request_hooks
+from api.http import Api, init_request_hooks
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 
@@ -20,9 +20,10 @@ SPEC_INFO = {
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. Settings come from the environment (api/config.py), then `config`."""
+    """Build the app: defaults (api/config.py), then the environment, then `config`."""
     app = Flask(__name__)
     app.config.from_object(Config)
+    app.config.update(from_environment())
     if config:
         app.config.update(config)
     app.json.sort_keys = False
@@ -30,7 +31,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     api = Api(app, spec_kwargs={"info": SPEC_INFO})
-    api.ma_plugin.converter.add_parameter_attribute_function(comma_separated_parameter)
     for module in MODULES:
         api.register_blueprint(module.blp)
     api.add_access_channel_union()

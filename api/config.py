@@ -1,4 +1,4 @@
-"""Settings from the environment, with defaults that work on a fresh machine."""
+"""Settings: defaults here, overridden by the environment, then by the factory's test config."""
 
 import os
 from pathlib import Path
@@ -8,20 +8,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class Config:
     # The embedded default: a SQLite file beside the project, rebuilt by `make run` from data/.
-    DATABASE_URL = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'social-services.sqlite3'}"
-    )
-    DATA_DIR = os.environ.get("DATA_DIR", str(PROJECT_ROOT / "data"))
+    DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'social-services.sqlite3'}"
+    DATA_DIR = str(PROJECT_ROOT / "data")
     # Wall-clock dates (notice validity, opening hours) are read in this zone.
-    DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/Helsinki")
-    DEFAULT_PAGE_SIZE = 20
-    MAX_PAGE_SIZE = 500
+    DEFAULT_TIMEZONE = "Europe/Helsinki"
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
     OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    # The interactive docs page is served by the project itself (see api/docs.py), not from a CDN.
+    # flask-smorest's own Swagger UI loads from a CDN; it stays off.
     OPENAPI_SWAGGER_UI_PATH = None
-    JSON_SORT_KEYS = False
+
+
+# Settings an operator may set in the environment (documented in the README).
+ENVIRONMENT_SETTINGS = ("DATABASE_URL", "DATA_DIR", "DEFAULT_TIMEZONE")
+
+
+def from_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in ENVIRONMENT_SETTINGS if os.environ.get(name)}

@@ -24,7 +24,6 @@ from api.db import db
 from schemas.access_channels import CHANNEL_SCHEMAS
 from schemas.common import (
     LANGUAGES,
-    CommaSeparated,
     ProblemSchema,
     reset_output_languages,
     set_output_languages,
@@ -164,13 +163,6 @@ class Api(flask_smorest.Api):
         }
 
 
-def comma_separated_parameter(_converter, field, ret: dict) -> dict:
-    """apispec: a CommaSeparated query parameter is one `a,b` value, not a repeated one."""
-    if isinstance(field, CommaSeparated):
-        return {"explode": False, "style": "form"}
-    return {}
-
-
 # --- Request helpers -------------------------------------------------------------------------
 
 
@@ -222,12 +214,12 @@ def get_or_404(model, record_id: str, options: Iterable = ()):
 # --- The cursor pager ------------------------------------------------------------------------
 
 
-def _encode_cursor(direction: str, key: tuple) -> str:
+def encode_cursor(direction: str, key: tuple) -> str:
     payload = json.dumps([direction, list(key)], separators=(",", ":"), default=str)
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, width: int) -> tuple[str, tuple]:
+def decode_cursor(cursor: str, width: int) -> tuple[str, tuple]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         direction, key = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
@@ -265,7 +257,7 @@ def paginate(
 
     direction, key = ("n", None)
     if args.get("cursor"):
-        direction, key = _decode_cursor(args["cursor"], len(order_by))
+        direction, key = decode_cursor(args["cursor"], len(order_by))
     columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
     bound = key if len(order_by) > 1 else key[0] if key else None
     if direction == "n":
@@ -283,8 +275,8 @@ def paginate(
     has_next = more if direction == "n" else True
     has_previous = (key is not None) if direction == "n" else more
     links = {
-        "next": _page_url(_encode_cursor("n", key_of(rows[-1]))) if has_next and rows else None,
-        "previous": _page_url(_encode_cursor("p", key_of(rows[0])))
+        "next": _page_url(encode_cursor("n", key_of(rows[-1]))) if has_next and rows else None,
+        "previous": _page_url(encode_cursor("p", key_of(rows[0])))
         if has_previous and rows
         else None,
     }

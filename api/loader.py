@@ -326,13 +326,13 @@ def write_dataset(
                         report.created += 1
                     else:
                         report.updated += 1
-                    _assign(obj, record, collection, loaded)
+                    with session.no_autoflush:
+                        _assign(obj, record, collection, loaded)
                     obj.modified_at = now
                     obj.content_hash = digest
                     if collection.self_ref:
-                        # Set after every row of the collection exists (foreign keys are immediate).
+                        # Set once every row of the collection exists: foreign keys are immediate.
                         self_refs.append((obj, record[collection.self_ref]))
-                        setattr(obj, collection.self_ref, None)
                 if progress:
                     progress(1)
             session.flush()
@@ -359,7 +359,7 @@ def write_dataset(
 
 def _assign(obj: Any, record: dict, collection: Collection, loaded: dict[str, dict[str, Any]]):
     for key, value in record.items():
-        if key.startswith("_") or key == "id":
+        if key.startswith("_") or key == "id" or key == collection.self_ref:
             continue
         if key in collection.links:
             attribute, target = collection.links[key]

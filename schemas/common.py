@@ -77,8 +77,9 @@ def _validate_http_url(value: str) -> None:
 
 
 def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
-    """A web address. Internationalised host names (e.g. pakilantyökeskus.fi) are allowed."""
-    metadata = {"format": "uri"}
+    """A web address. Internationalised host names (e.g. pakilantyökeskus.fi) are allowed,
+    so the spec's format is `iri`, not `uri`."""
+    metadata = {"format": "iri"}
     metadata.update(kwargs.pop("metadata", {}))
     return fields.String(validate=_validate_http_url, metadata=metadata, **kwargs)
 
@@ -241,37 +242,37 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     )
 
 
-class CommaSeparated(fields.List):
-    """A query parameter with several comma-separated values: `service_id=a,b`."""
+class CommaSeparated(fields.String):
+    """A query parameter with several comma-separated values, `service_id=a,b`, read as a list.
 
-    is_multiple = False  # one query-string value that we split, not a repeated parameter
+    Documented as one string with a pattern rather than as an array: a query string carries
+    text, and clients pass the comma-joined value as is."""
+
+    def __init__(self, item_pattern: str, **kwargs):
+        self.pattern = re.compile(f"^{item_pattern}(,{item_pattern})*$")
+        metadata = {"pattern": self.pattern.pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ValidationError("Expected comma-separated values.")
-        items = value.split(",")
-        if any(not item for item in items):
-            raise ValidationError("Empty value in the comma-separated list.")
-        return super()._deserialize(items, attr, data, **kwargs)
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not self.pattern.match(text):
+            raise ValidationError(f"Expected comma-separated values: {self.pattern.pattern}")
+        return list(dict.fromkeys(text.split(",")))
 
 
 def IdFilter(description: str) -> CommaSeparated:  # noqa: N802
     return CommaSeparated(
-        fields.String(validate=validate.Length(max=100)),
-        metadata={"description": f"{description} Several ids are comma-separated (any match)."},
+        "[^,]+",
+        metadata={
+            "description": f"{description} Several values are comma-separated (any match).",
+            "example": "pakila-work-centre",
+        },
     )
-
-
-def _validate_languages(value: list[str]) -> None:
-    unknown = [lang for lang in value if lang not in LANGUAGES]
-    if unknown:
-        raise ValidationError(f"Unknown language(s): {', '.join(unknown)}. Use fi, sv, en.")
 
 
 def LanguageFilter() -> CommaSeparated:  # noqa: N802
     return CommaSeparated(
-        fields.String(),
-        validate=_validate_languages,
+        "(fi|sv|en)",
         metadata={
             "description": "Only these languages in LocalizedStrings (comma-separated fi, sv, en).",
             "example": "fi,en",

@@ -49,5 +49,9 @@ def list_access_channels(args):
 @blp.errors(400, 404)
 @blp.doc(operationId="getAccessChannel")
 def get_access_channel(_args, channel_id):
-    """Get one access channel"""
+    """Get one access channel
+
+    The channel's type-specific fields (address, number, url, ...) and the services and units
+    it leads to.
+    """
     return get_or_404(AccessChannel, channel_id, CHANNEL_OPTIONS)

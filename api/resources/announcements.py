@@ -45,5 +45,8 @@ def list_announcements(args):
 @blp.errors(400, 404)
 @blp.doc(operationId="getAnnouncement")
 def get_announcement(_args, announcement_id):
-    """Get one announcement"""
+    """Get one announcement
+
+    The announcement's title, text and validity.
+    """
     return get_or_404(Announcement, announcement_id)

@@ -43,5 +43,8 @@ def list_organizations(args):
 @blp.errors(400, 404)
 @blp.doc(operationId="getOrganization")
 def get_organization(_args, organization_id):
-    """Get one organization"""
+    """Get one organization
+
+    The organization with its type, names and parent.
+    """
     return get_or_404(Organization, organization_id)

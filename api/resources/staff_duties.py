@@ -44,5 +44,8 @@ def list_staff_duties(args):
 @blp.errors(400, 404)
 @blp.doc(operationId="getStaffDuty")
 def get_staff_duty(_args, duty_id):
-    """Get one staff duty"""
+    """Get one staff duty
+
+    The duty's text, its place in the source's list and the services it concerns.
+    """
     return get_or_404(StaffDuty, duty_id, DUTY_OPTIONS)

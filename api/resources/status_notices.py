@@ -58,5 +58,9 @@ def list_status_notices(args):
 @blp.errors(400, 404)
 @blp.doc(operationId="getStatusNotice")
 def get_status_notice(_args, notice_id):
-    """Get one status notice"""
+    """Get one status notice
+
+    The statement with its state, validity as stated and as in force, text, and the statements
+    it supersedes and is superseded by.
+    """
     return get_or_404(StatusNotice, notice_id, NOTICE_OPTIONS)
