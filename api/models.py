@@ -47,6 +47,19 @@ notice_services = _link_table("status_notice_services", "status_notices", "servi
 notice_units = _link_table("status_notice_units", "status_notices", "units")
 duty_services = _link_table("staff_duty_services", "staff_duties", "services")
 
+# Derived by the loader (api.loader.refresh_derived) from the notices' units and services, the
+# unit tree and the services units offer: every unit a notice applies to (api.status rule 1).
+notice_targets = Table(
+    "status_notice_targets",
+    Base.metadata,
+    Column(
+        "status_notice_id",
+        ForeignKey("status_notices.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
 
 class Organization(Record, Base):
     __tablename__ = "organizations"
@@ -153,6 +166,28 @@ class OpeningHours(Record, Base):
     unit: Mapped[Unit] = relationship(back_populates="opening_hours")
 
 
+class OpeningSpan(Base):
+    """One weekday's part of a span of an OpeningHours record, in minutes of the local day,
+    derived by the loader so that "open at an instant" is a SQL condition. A span running past
+    midnight becomes two rows; the second has `from_previous_day` and belongs to the next
+    weekday, valid when the record was valid the day before."""
+
+    __tablename__ = "opening_spans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    opening_hours_id: Mapped[str] = mapped_column(
+        ForeignKey("opening_hours.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+    from_previous_day: Mapped[bool] = mapped_column(Boolean)
+
+
 class AccessChannel(Record, Base):
     """One way in to a service or unit. Which of the type-specific columns is used depends on
     `type`: `contact_by` (contact), `address` (visiting_address, postal_address), `number`
@@ -211,6 +246,9 @@ class StatusNotice(Record, Base):
 
     units: Mapped[list[Unit]] = relationship(secondary=notice_units, order_by="Unit.id")
     services: Mapped[list[Service]] = relationship(secondary=notice_services, order_by="Service.id")
+    target_units: Mapped[list[Unit]] = relationship(
+        secondary=notice_targets, order_by="Unit.id", viewonly=True
+    )
     superseded_by: Mapped[list[StatusNotice]] = relationship(
         primaryjoin="StatusNotice.id == foreign(StatusNotice.supersedes_id)",
         order_by="StatusNotice.id",

@@ -3,8 +3,10 @@
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
+    DataDay,
     Id,
     IdFilter,
+    Instant,
     ListArgsSchema,
     Localized,
     RecordInputSchema,
@@ -36,9 +38,9 @@ class AnnouncementInputSchema(RecordInputSchema):
     organization_id = Id(allow_none=True, load_default=None)
     title = Localized(nullable=False, required=True)
     text = Localized(load_default=None)
-    stated_on = fields.Date(allow_none=True, load_default=None)
-    valid_from = fields.Date(allow_none=True, load_default=None)
-    valid_until = fields.Date(allow_none=True, load_default=None)
+    stated_on = DataDay()
+    valid_from = DataDay()
+    valid_until = DataDay()
 
     @validates_schema
     def _period_in_order(self, data, **_kwargs):
@@ -49,12 +51,10 @@ class AnnouncementInputSchema(RecordInputSchema):
 
 class AnnouncementQueryArgsSchema(ListArgsSchema):
     organization_id = IdFilter("Only announcements of this organization.")
-    active_at = fields.AwareDateTime(
-        metadata={
-            "description": "Only announcements valid at this instant (an unknown bound counts as "
-            "open); days are read in Europe/Helsinki.",
-            "example": "2021-03-15T10:00:00+02:00",
-        }
+    active_at = Instant(
+        "Only announcements valid at this instant (an unknown bound counts as open); days are "
+        "read in Europe/Helsinki.",
+        "2021-03-15T10:00:00+02:00",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from contextvars import ContextVar, Token
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import marshmallow as ma
@@ -270,6 +271,38 @@ def IdFilter(description: str) -> CommaSeparated:  # noqa: N802
     )
 
 
+# Instants and days in query strings are limited to years the engine can search around.
+YEAR_PATTERN = "^(19|20|21)[0-9]{2}-"
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _in_supported_years(value: date | datetime) -> None:
+    day = value.date() if isinstance(value, datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError("Supported years are 1900–2199.")
+
+
+def Instant(description: str, example: str) -> fields.AwareDateTime:  # noqa: N802
+    """A query-string instant: RFC 3339 with an offset, years 1900–2199."""
+    return fields.AwareDateTime(
+        validate=_in_supported_years,
+        metadata={"description": description, "example": example, "pattern": YEAR_PATTERN},
+    )
+
+
+def Day(description: str, example: str) -> fields.Date:  # noqa: N802
+    """A query-string calendar day, YYYY-MM-DD, years 1900–2199."""
+    return fields.Date(
+        validate=_in_supported_years,
+        metadata={"description": description, "example": example, "pattern": YEAR_PATTERN},
+    )
+
+
+def DataDay() -> fields.Date:  # noqa: N802
+    """An optional calendar day in the data (validity bounds), years 1900–2199."""
+    return fields.Date(allow_none=True, load_default=None, validate=_in_supported_years)
+
+
 def LanguageFilter() -> CommaSeparated:  # noqa: N802
     return CommaSeparated(
         "(fi|sv|en)",
@@ -295,11 +328,9 @@ class ListArgsSchema(Schema):
         },
     )
     lang = LanguageFilter()
-    modified_since = fields.AwareDateTime(
-        metadata={
-            "description": "Only records modified at or after this instant (RFC 3339 with offset).",
-            "example": "2021-01-01T00:00:00+02:00",
-        }
+    modified_since = Instant(
+        "Only records modified at or after this instant (RFC 3339 with offset).",
+        "2021-01-01T00:00:00+02:00",
     )
 
 

@@ -2,7 +2,7 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.common import Enum, Id, Localized, RecordInputSchema, RecordSchema, Schema
+from schemas.common import DataDay, Enum, Id, Localized, RecordInputSchema, RecordSchema, Schema
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS_KINDS = ("regular", "exception")
@@ -49,8 +49,8 @@ class OpeningHoursInputSchema(RecordInputSchema):
         HOURS_KINDS, "Regular weekly hours or an overriding exception period.", required=True
     )
     name = Localized(load_default=None)
-    valid_from = fields.Date(allow_none=True, load_default=None)
-    valid_until = fields.Date(allow_none=True, load_default=None)
+    valid_from = DataDay()
+    valid_until = DataDay()
     spans = fields.List(fields.Nested(OpeningSpanSchema), load_default=list)
 
     @validates_schema

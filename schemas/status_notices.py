@@ -3,10 +3,12 @@
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
+    DataDay,
     Enum,
     Id,
     IdFilter,
     IdList,
+    Instant,
     ListArgsSchema,
     Localized,
     RecordInputSchema,
@@ -96,9 +98,9 @@ class StatusNoticeSchema(RecordSchema):
 
 class StatusNoticeInputSchema(RecordInputSchema):
     state = Enum(NOTICE_STATES, "What the notice says.", required=True)
-    stated_on = fields.Date(allow_none=True, load_default=None)
-    valid_from = fields.Date(allow_none=True, load_default=None)
-    valid_until = fields.Date(allow_none=True, load_default=None)
+    stated_on = DataDay()
+    valid_from = DataDay()
+    valid_until = DataDay()
     supersedes_id = Id(allow_none=True, load_default=None)
     unit_ids = IdList(load_default=list)
     service_ids = IdList(load_default=list)
@@ -123,12 +125,10 @@ class StatusNoticeQueryArgsSchema(ListArgsSchema):
     unit_id = IdFilter("Only notices concerning this unit.")
     service_id = IdFilter("Only notices concerning this service.")
     state = IdFilter("Only notices with this state (`closed`, `open`, ...).")
-    active_at = fields.AwareDateTime(
-        metadata={
-            "description": "Only notices in force at this instant (RFC 3339 with offset); validity "
-            "days are read in Europe/Helsinki.",
-            "example": "2021-03-15T10:00:00+02:00",
-        }
+    active_at = Instant(
+        "Only notices in force at this instant (RFC 3339 with offset); validity "
+        "days are read in Europe/Helsinki.",
+        "2021-03-15T10:00:00+02:00",
     )
 
 

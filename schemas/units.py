@@ -5,10 +5,12 @@ from marshmallow import fields, validate
 from schemas.access_channels import AccessChannelSchema
 from schemas.common import (
     AddressSchema,
+    CommaSeparated,
     Enum,
     Id,
     IdFilter,
     IdList,
+    Instant,
     ListArgsSchema,
     Localized,
     LocalizedStringSchema,
@@ -18,6 +20,7 @@ from schemas.common import (
     page_of,
 )
 from schemas.opening_hours import OpeningHoursSchema
+from schemas.status import STATUS_STATES
 
 UNIT_TYPES = (
     "office",
@@ -111,6 +114,20 @@ class UnitQueryArgsSchema(ListArgsSchema):
     organization_id = IdFilter("Only units of this organization.")
     parent_id = IdFilter("Only sub-units of this unit.")
     type = IdFilter("Only units of this type (`office`, `shop`, ...).")
+    open_at = Instant(
+        "Only units open to the public at this instant (the status engine's `open_to_public` "
+        "is true).",
+        "2021-11-15T12:00:00+02:00",
+    )
+    state = CommaSeparated(
+        "(" + "|".join(STATUS_STATES) + ")",
+        metadata={
+            "description": "Only units whose status at `at` has one of these states "
+            "(comma-separated).",
+            "example": "closed",
+        },
+    )
+    at = Instant("The instant `state` is read at (default now).", "2021-03-15T10:00:00+02:00")
 
 
 UnitPageSchema = page_of(UnitSchema)

@@ -9,6 +9,7 @@ endpoints are covered as soon as they are in the spec.
 from __future__ import annotations
 
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,8 @@ from api import create_app
 from api.db import db
 from api.http import encode_cursor
 from api.loader import load_dataset
+from schemas.common import LAST_DAY
+from schemas.status import MAX_RANGE_DAYS
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
@@ -66,12 +69,29 @@ def _issued_cursors() -> dict[str, str]:
 CURSORS = _issued_cursors()
 
 
-def use_an_issued_cursor(case) -> None:
-    """A cursor is opaque: only one the API issued is valid, so a made-up one that fits the
-    documented shape becomes a real one. Out-of-shape cursors (negative tests) are left alone."""
-    cursor = (case.query or {}).get("cursor")
+def repair_what_the_spec_cannot_say(case) -> None:
+    """Two constraints OpenAPI cannot express, repaired in generated valid-looking requests
+    (out-of-shape values, the negative tests, are left alone):
+
+    - a cursor is opaque: only one the API issued is valid, so a made-up one becomes a real one;
+    - `end` must not be before `start` nor more than a year after it.
+    """
+    query = case.query or {}
+    cursor = query.get("cursor")
     if isinstance(cursor, str) and 1 <= len(cursor) <= 1000:
-        case.query["cursor"] = CURSORS[case.operation.path]
+        query["cursor"] = CURSORS[case.operation.path]
+    start, end = _as_day(query.get("start")), _as_day(query.get("end"))
+    if start and end and not start <= end < start + timedelta(days=MAX_RANGE_DAYS):
+        query["end"] = min(start + timedelta(days=6), LAST_DAY).isoformat()
+        if _as_day(query["end"]) < start:
+            query["start"] = query["end"]
+
+
+def _as_day(value):
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @schema.parametrize()
@@ -81,14 +101,14 @@ def use_an_issued_cursor(case) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_every_operation_conforms_to_the_spec(case):
-    use_an_issued_cursor(case)
+    repair_what_the_spec_cannot_say(case)
     case.call_and_validate(checks=ALL_CHECKS)
 
 
 def test_stateful_links_between_operations(api_schema):
     class StateMachine(api_schema.as_state_machine()):
         def before_call(self, case):
-            use_an_issued_cursor(case)
+            repair_what_the_spec_cannot_say(case)
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             super().validate_response(response, case, additional_checks=ALL_CHECKS, **kwargs)

@@ -1,13 +1,17 @@
 """`/v1/services`: services, with the units offering them and the routes in."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.http import Blueprint, get_or_404, paginate
 from api.models import AccessChannel, Service, Unit
-from api.queries import filter_common, where_in, where_related
+from api.queries import filter_common, unit_facts, where_in, where_related
+from api.status import status_at
 from schemas.common import ItemArgsSchema
 from schemas.services import ServicePageSchema, ServiceQueryArgsSchema, ServiceSchema
+from schemas.status import ServiceStatusSchema, StatusArgsSchema
 
 blp = Blueprint(
     "services",
@@ -52,3 +56,37 @@ def get_service(_args, service_id):
     The service with the units offering it and every access route.
     """
     return get_or_404(Service, service_id, SERVICE_OPTIONS)
+
+
+@blp.route("/<service_id>/status")
+@blp.arguments(StatusArgsSchema, location="query")
+@blp.response(200, ServiceStatusSchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getServiceStatus")
+def get_service_status(args, service_id):
+    """The service's status at every unit offering it
+
+    For each unit offering the service, its status at `at` (default now) for this service:
+    notices that name other services only do not count. `new_clients_admitted` summarises
+    whether the service admits new clients anywhere. The rules are those of a unit's status.
+    """
+    service = get_or_404(Service, service_id, (selectinload(Service.units),))
+    instant = args.get("at") or datetime.now(UTC)
+    facts = unit_facts(service.unit_ids, service_id=service_id)
+    units = [
+        {"unit": unit, "status": status_at(facts[unit.id], instant).in_local_time()}
+        for unit in service.units
+    ]
+    admitted = [entry["status"].new_clients_admitted for entry in units]
+    if any(value is True for value in admitted):
+        summary = True
+    elif admitted and all(value is False for value in admitted):
+        summary = False
+    else:
+        summary = None
+    return {
+        "service_id": service_id,
+        "at": instant,
+        "new_clients_admitted": summary,
+        "units": units,
+    }

@@ -1,12 +1,32 @@
 """`/v1/units`: service units, with their services, access channels and opening hours."""
 
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import BadRequest, NotFound
 
+from api.calendar import opening_hours_calendar
 from api.http import Blueprint, get_or_404, paginate
 from api.models import AccessChannel, Service, Unit
-from api.queries import filter_common, where_in, where_related
+from api.queries import (
+    filter_common,
+    unit_facts,
+    where_in,
+    where_open_at,
+    where_related,
+    where_state_at,
+)
+from api.status import opening_hours, status_at
 from schemas.common import ItemArgsSchema
+from schemas.status import (
+    MAX_RANGE_DAYS,
+    DateRangeArgsSchema,
+    StatusArgsSchema,
+    UnitDailyHoursSchema,
+    UnitStatusSchema,
+)
 from schemas.units import UnitPageSchema, UnitQueryArgsSchema, UnitSchema
 
 blp = Blueprint(
@@ -36,13 +56,16 @@ def list_units(args):
 
     Ordered by id. Filters combine with AND; several values of one filter are comma-separated
     and match any of them. Each unit embeds its services' names, its access channels and its
-    opening hours, so a portal needs no second call.
+    opening hours, so a portal needs no second call. `open_at` and `state` (read at `at`) use
+    the same rules as the unit's status, evaluated in the database.
     """
     statement = select(Unit)
     statement = where_related(statement, Unit.services, Service.id, args.get("service_id"))
     statement = where_in(statement, Unit.organization_id, args.get("organization_id"))
     statement = where_in(statement, Unit.parent_id, args.get("parent_id"))
     statement = where_in(statement, Unit.type, args.get("type"))
+    statement = where_open_at(statement, args.get("open_at"))
+    statement = where_state_at(statement, args.get("state"), args.get("at") or datetime.now(UTC))
     statement = filter_common(statement, Unit, args)
     return paginate(statement, (Unit.id,), args, UNIT_OPTIONS)
 
@@ -59,3 +82,101 @@ def get_unit(_args, unit_id):
     routes) and regular opening hours.
     """
     return get_or_404(Unit, unit_id, UNIT_OPTIONS)
+
+
+# --- Opening status --------------------------------------------------------------------------
+
+
+def _facts_or_404(unit_id: str):
+    facts = unit_facts([unit_id]).get(unit_id)
+    if facts is None:
+        raise NotFound(f"No unit with id '{unit_id}'.")
+    return facts
+
+
+@blp.route("/<unit_id>/status")
+@blp.arguments(StatusArgsSchema, location="query")
+@blp.response(200, UnitStatusSchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getUnitStatus")
+def get_unit_status(args, unit_id):
+    """Is the unit open, for whom, and why
+
+    The unit's status at `at` (default now): the resulting state; whether it is open to the
+    public, to current clients and to new clients (each true, false or null for unknown); the
+    delivery mode; when this status began and when it next changes, where the data says; and
+    the notices, exception periods and regular hours that decided it.
+
+    Precedence: a `closed` notice in force closes the unit; otherwise hours that say closed at
+    that instant close it; otherwise the most restrictive state of the notices in force
+    (closed > current_clients_only > new_clients_not_admitted > distance_service >
+    new_clients_admitted > open > activity_not_organised) applies; otherwise the hours decide
+    (`open`), and with no hours and no notices the state is `unknown` — never closed or open.
+    Exception periods replace regular hours on their days. A newer version of a notice ends the
+    older one the day before it starts. Notices for a parent unit apply to its sub-units (only
+    those offering a named service, when the notice names services); notices naming only a
+    service apply to every unit offering it. Hours are wall-clock times in the unit's `timezone`.
+    """
+    facts = _facts_or_404(unit_id)
+    return status_at(facts, args.get("at") or datetime.now(UTC)).in_local_time()
+
+
+@blp.route("/<unit_id>/opening-hours")
+@blp.arguments(DateRangeArgsSchema, location="query")
+@blp.response(200, UnitDailyHoursSchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getUnitOpeningHours")
+def get_unit_opening_hours(args, unit_id):
+    """Computed opening hours, day by day
+
+    Each day from `start` to `end` (inclusive, at most a year) with its state, its opening spans
+    (wall-clock, unit's time zone) and the notices, exception periods and regular hours behind
+    it, by the same rules as the unit's status.
+    """
+    facts = _facts_or_404(unit_id)
+    start, end = date_range(args, facts)
+    return {
+        "unit_id": unit_id,
+        "timezone": facts.timezone,
+        "start": start,
+        "end": end,
+        "days": opening_hours(facts, start, end),
+    }
+
+
+@blp.route("/<unit_id>/opening-hours.ics")
+@blp.arguments(DateRangeArgsSchema, location="query")
+@blp.response(
+    200,
+    {"type": "string"},
+    content_type="text/calendar",
+    description="An iCalendar (RFC 5545) feed.",
+)
+@blp.errors(400, 404)
+@blp.doc(operationId="getUnitOpeningHoursCalendar")
+def get_unit_opening_hours_calendar(args, unit_id):
+    """Computed opening hours as an iCalendar feed
+
+    The same days as `opening-hours`, one event per opening span, for a calendar app to
+    subscribe to. Without `start` and `end` the feed covers a week back and 90 days ahead.
+    """
+    unit = get_or_404(Unit, unit_id)
+    facts = _facts_or_404(unit_id)
+    if not args.get("start") and not args.get("end"):
+        today = datetime.now(facts.zone).date()
+        args = {**args, "start": today - timedelta(days=7), "end": today + timedelta(days=90)}
+    start, end = date_range(args, facts)
+    body = opening_hours_calendar(unit, facts, opening_hours(facts, start, end), request.host)
+    return current_app.response_class(body, mimetype="text/calendar")
+
+
+def date_range(args: dict, facts) -> tuple:
+    """`start` and `end` as asked; one alone makes a week with it; neither, this week on."""
+    start, end = args.get("start"), args.get("end")
+    if start is None:
+        start = end - timedelta(days=6) if end else datetime.now(facts.zone).date()
+    if end is None:
+        end = start + timedelta(days=6)
+    if end < start or (end - start).days >= MAX_RANGE_DAYS:
+        raise BadRequest(f"`end` must be on or after `start` and within {MAX_RANGE_DAYS} days.")
+    return start, end
