@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test lint format openapi load clean
+.PHONY: run serve test lint format openapi load clean bench lint-spec sdk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,5 +50,42 @@ format: $(VENV)/.installed-dev
 openapi: $(VENV)/.installed
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
 
+# Node tools pinned in tests/sdk/package-lock.json: the spec linters, openapi-typescript, tsc.
+SDK_DIR := tests/sdk
+NODE_BIN := $(SDK_DIR)/node_modules/.bin
+SPEC ?= openapi.yaml
+export REDOCLY_TELEMETRY := off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
+TSC_FLAGS := --strict --target es2022 --module commonjs --types node \
+	--typeRoots $(SDK_DIR)/node_modules/@types
+
+$(SDK_DIR)/node_modules/.installed: $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	npm ci --prefix $(SDK_DIR) --no-audit --no-fund
+	touch $@
+
+# Redocly (recommended rules) and Spectral (spectral:oas) on the committed spec: no errors.
+# `SPEC=other.yaml` lints or generates from another file.
+lint-spec: $(SDK_DIR)/node_modules/.installed
+	$(NODE_BIN)/redocly lint $(SPEC) --config $(SDK_DIR)/redocly.yaml
+	$(NODE_BIN)/spectral lint $(SPEC) --ruleset $(SDK_DIR)/.spectral.yaml
+
+# Client SDKs from openapi.yaml: a Python package (openapi-python-client) in build/sdk/python,
+# TypeScript types (openapi-typescript) with a typed example, checked by tsc, in
+# build/sdk/typescript.
+sdk: $(VENV)/.installed-dev $(SDK_DIR)/node_modules/.installed
+	rm -rf build/sdk
+	mkdir -p build/sdk/typescript
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path $(SPEC) \
+		--config $(SDK_DIR)/openapi-python-client.yaml --output-path build/sdk/python \
+		--fail-on-warning
+	$(NODE_BIN)/openapi-typescript $(SPEC) --output build/sdk/typescript/schema.d.ts
+	cp $(SDK_DIR)/example.ts build/sdk/typescript/
+	$(NODE_BIN)/tsc $(TSC_FLAGS) --outDir build/sdk/typescript build/sdk/typescript/example.ts
+	@echo "Python: pip install ./build/sdk/python  TypeScript: build/sdk/typescript/schema.d.ts"
+
 clean:
-	rm -rf $(VENV) instance build .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance build .pytest_cache .ruff_cache $(SDK_DIR)/node_modules
+
+# Benchmarks (separate from the tests): the dump's throughput and peak memory on 100,000 units.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/dump_bench.py --units $(or $(UNITS),100000)

@@ -12,6 +12,10 @@ class Config:
     DATA_DIR = str(PROJECT_ROOT / "data")
     # Wall-clock dates (notice validity, opening hours) are read in this zone.
     DEFAULT_TIMEZONE = "Europe/Helsinki"
+    # Cache-Control max-age of every GET, in seconds.
+    CACHE_MAX_AGE = 60
+    # The change feed keeps at least this many days of changes.
+    CHANGES_RETENTION_DAYS = 90
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -23,8 +27,18 @@ class Config:
 
 
 # Settings an operator may set in the environment (documented in the README).
-ENVIRONMENT_SETTINGS = ("DATABASE_URL", "DATA_DIR", "DEFAULT_TIMEZONE")
+ENVIRONMENT_SETTINGS = {
+    "DATABASE_URL": str,
+    "DATA_DIR": str,
+    "DEFAULT_TIMEZONE": str,
+    "CACHE_MAX_AGE": int,
+    "CHANGES_RETENTION_DAYS": int,
+}
 
 
-def from_environment() -> dict[str, str]:
-    return {name: os.environ[name] for name in ENVIRONMENT_SETTINGS if os.environ.get(name)}
+def from_environment() -> dict:
+    return {
+        name: convert(os.environ[name])
+        for name, convert in ENVIRONMENT_SETTINGS.items()
+        if os.environ.get(name)
+    }

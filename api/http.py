@@ -18,11 +18,15 @@ from marshmallow import RAISE
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, Gone, HTTPException, NotFound
 
 from api.db import db
+from api.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
+from api.models import Change
+from api.representations import KINDS
 from schemas.access_channels import CHANNEL_SCHEMAS
 from schemas.common import (
+    FORMAT_MEDIA_TYPES,
     LANGUAGES,
     ProblemSchema,
     reset_output_languages,
@@ -35,7 +39,7 @@ PROBLEM_JSON = "application/problem+json"
 ERROR_RESPONSES = {
     400: ("BadRequest", "A parameter is malformed, out of range or unknown."),
     404: ("NotFound", "No such record."),
-    405: ("MethodNotAllowed", "The method is not allowed on this resource."),
+    410: ("Gone", "The record was deleted; the change feed has its tombstone."),
     500: ("InternalServerError", "Unexpected error; nothing was changed."),
 }
 
@@ -90,7 +94,10 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
     def errors(self, *statuses: int) -> Callable:
-        """Declare the problem responses an operation can return (400, 404, ...)."""
+        """Declare the problem responses an operation can return (400, 404, ...). An item that
+        can be missing can also have been deleted: 404 brings 410 along."""
+        if 404 in statuses:
+            statuses = (*statuses, 410)
 
         def decorator(func):
             for status in (*statuses, 500):
@@ -147,6 +154,39 @@ class Api(flask_smorest.Api):
         current_app.logger.exception("unexpected error on %s", request.path)
         return problem(500, "An unexpected error occurred. It has been logged.")
 
+    def finalize_spec(self) -> None:
+        """Unions marshmallow cannot describe: access channels by `type`, change records by
+        collection."""
+        self.add_access_channel_union()
+        self.spec.components.schema(
+            "JsonDump",
+            {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
+        )
+        self.spec.components.schema(
+            "JsonLdDocument",
+            {"type": "object", "description": "A JSON-LD document with an inline @context."},
+        )
+        self.spec.components.schema(
+            "GeoJson",
+            {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature", "FeatureCollection"]}
+                },
+                "description": "An RFC 7946 GeoJSON Feature or FeatureCollection.",
+            },
+        )
+        change = self.spec.components.schemas.get("Change")
+        if change:
+            records = ["Unit", "Service", "Organization", "AccessChannel", "StatusNotice"]
+            records += ["Announcement", "StaffDuty"]
+            change["properties"]["record"] = {
+                "description": change["properties"]["record"].get("description", ""),
+                "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
+                + [{"type": "null"}],
+            }
+
     def add_access_channel_union(self) -> None:
         """Publish `AccessChannel` as a `oneOf` of the typed channel schemas, keyed by `type`."""
         mapping = {}
@@ -193,7 +233,8 @@ def init_request_hooks(app) -> None:
             response.headers["Content-Language"] = ", ".join(languages)
         links = g.get("page_links")
         if links and (header := link_header(links)):
-            response.headers["Link"] = header
+            existing = response.headers.get("Link")
+            response.headers["Link"] = f"{header}, {existing}" if existing else header
         return response
 
     @app.teardown_request
@@ -203,12 +244,66 @@ def init_request_hooks(app) -> None:
             reset_output_languages(token)
 
 
+def negotiated_format(args: dict, *choices: str) -> str:
+    """`format=` if given, else the best of `choices` for the `Accept` header, else `json`."""
+    if args.get("format"):
+        return args["format"]
+    offered = [FORMAT_MEDIA_TYPES[choice] for choice in ("json", *choices)]
+    best = request.accept_mimetypes.best_match(offered, default="application/json")
+    return next(name for name, media in FORMAT_MEDIA_TYPES.items() if media == best)
+
+
+def alternative_response(kind_name: str, fmt: str, data):
+    """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
+    kind = KINDS[kind_name]
+    page = data if isinstance(data, dict) else None
+    records = [kind.dump(obj) for obj in page["results"]] if page else [kind.dump(data)]
+    if fmt == "geojson":
+        body = feature_collection(records, page) if page else unit_feature(records[0])
+    else:
+        base = url_for("index.get_index", _external=True)
+        body = document([JSONLD_BUILDERS[kind_name](record, base) for record in records])
+    return current_app.response_class(
+        current_app.json.dumps(body), mimetype=FORMAT_MEDIA_TYPES[fmt]
+    )
+
+
+def alternative_content(json_schema: str, *choices: str) -> dict:
+    """The 200 response with its other media types, for `@blp.doc(responses=...)`:
+    `json_schema` names the JSON component, `choices` the other formats."""
+    schemas = {"json": json_schema, "geojson": "GeoJson", "jsonld": "JsonLdDocument"}
+    return {
+        "200": {
+            "description": "OK",
+            "content": {
+                FORMAT_MEDIA_TYPES[choice]: {
+                    "schema": {"$ref": f"#/components/schemas/{schemas[choice]}"}
+                }
+                for choice in ("json", *choices)
+            },
+        }
+    }
+
+
 def get_or_404(model, record_id: str, options: Iterable = ()):
+    """The record, or 410 Gone if it was deleted (the change feed's tombstone), or 404."""
     obj = db.session.get(model, record_id, options=list(options))
-    if obj is None:
-        kind = model.__tablename__.rstrip("s").replace("_", " ")
-        raise NotFound(f"No {kind} with id '{record_id}'.")
-    return obj
+    if obj is not None:
+        return obj
+    noun = model.__tablename__.rstrip("s").replace("_", " ")
+    deleted_at = db.session.scalar(
+        select(Change.changed_at)
+        .where(
+            Change.kind == model.__tablename__.replace("_", "-"),
+            Change.record_id == record_id,
+            Change.action == "delete",
+        )
+        .order_by(Change.seq.desc())
+        .limit(1)
+    )
+    if deleted_at is not None:
+        raise Gone(f"The {noun} '{record_id}' was deleted at {deleted_at.isoformat()}.")
+    raise NotFound(f"No {noun} with id '{record_id}'.")
 
 
 # --- The cursor pager ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from api.db import utcnow
 from api.models import (
     AccessChannel,
     Announcement,
+    Change,
     OpeningHours,
     OpeningSpan,
     Organization,
@@ -38,6 +39,7 @@ from api.models import (
     unit_services,
 )
 from api.notices import NoticeDates, derive_validity
+from api.representations import KINDS, PUBLISHED, iter_records, representation
 from api.status import minute_rows, parse_spans
 from api.status import notice_targets as targets_of_notice
 from schemas.access_channels import AccessChannelInputSchema
@@ -65,6 +67,11 @@ class Collection:
     @property
     def file_name(self) -> str:
         return f"{self.name}.yaml"
+
+    @property
+    def kind(self) -> str:
+        """The record kind in the change feed: the collection's name in the URL."""
+        return self.name.replace("_", "-")
 
 
 # In dependency order: a collection only refers to collections before it (or to itself).
@@ -298,20 +305,25 @@ def load_dataset(
     session: Session,
     directory: str | Path,
     progress: Callable[[int], None] | None = None,
+    retention_days: int = 90,
 ) -> LoadReport:
     """Validate `directory`, then make the database hold exactly its content, in one transaction."""
     dataset = read_dataset(directory)
-    return write_dataset(session, dataset, progress)
+    return write_dataset(session, dataset, progress, retention_days)
 
 
 def write_dataset(
-    session: Session, dataset: Dataset, progress: Callable[[int], None] | None = None
+    session: Session,
+    dataset: Dataset,
+    progress: Callable[[int], None] | None = None,
+    retention_days: int = 90,
 ) -> LoadReport:
     _add_derived_notice_fields(dataset["status_notices"])
     report = LoadReport()
     now = utcnow()
     loaded: dict[str, dict[str, Any]] = {}
     stale: dict[str, list[Any]] = {}
+    deleted: list[tuple[str, str]] = []
     with session.begin():
         # Creates and updates, collection by collection in dependency order.
         for collection in COLLECTIONS:
@@ -321,11 +333,11 @@ def write_dataset(
             for record in dataset[collection.name]:
                 digest = content_hash(record)
                 obj = existing.get(record["id"])
-                if obj is not None and obj.content_hash == digest:
+                if obj is not None and obj.input_hash == digest:
                     report.unchanged += 1
                 else:
                     if obj is None:
-                        obj = collection.model(id=record["id"], created_at=now)
+                        obj = collection.model(id=record["id"], created_at=now, modified_at=now)
                         session.add(obj)
                         existing[obj.id] = obj
                         report.created += 1
@@ -333,8 +345,7 @@ def write_dataset(
                         report.updated += 1
                     with session.no_autoflush:
                         _assign(obj, record, collection, loaded)
-                    obj.modified_at = now
-                    obj.content_hash = digest
+                    obj.input_hash = digest
                     if collection.self_ref:
                         # Set once every row of the collection exists: foreign keys are immediate.
                         self_refs.append((obj, record[collection.self_ref]))
@@ -358,10 +369,44 @@ def write_dataset(
             for obj in gone:
                 session.delete(obj)
                 report.deleted += 1
+                deleted.append((collection.kind, obj.id))
             session.flush()
+
         if report.changed:
             refresh_derived(session)
+            session.expire_all()
+            changes = stamp_representations(session, now)
+            changes += [(kind, record_id, "delete") for kind, record_id in deleted]
+            published = {kind.name for kind in PUBLISHED}
+            rows = [
+                {"kind": kind, "record_id": record_id, "action": action, "changed_at": now}
+                for kind, record_id, action in changes
+                if kind in published
+            ]
+            if rows:
+                session.execute(insert(Change), rows)
+            # The change feed's retention: older changes (and tombstones) are dropped.
+            session.execute(
+                delete(Change).where(Change.changed_at < now - timedelta(days=retention_days))
+            )
     return report
+
+
+def stamp_representations(session: Session, now) -> list[tuple[str, str, str]]:
+    """Give `modified_at = now` to every record whose published form changed (its own fields or
+    anything it embeds), and return those changes as (kind, id, create | update)."""
+    changes = []
+    for kind in KINDS.values():
+        for obj in iter_records(session, kind):
+            digest = content_hash(representation(kind, obj))
+            if obj.content_hash == digest:
+                continue
+            changes.append((kind.name, obj.id, "create" if obj.content_hash is None else "update"))
+            obj.content_hash = digest
+            obj.modified_at = now
+        # Later kinds embed these records' timestamps.
+        session.flush()
+    return changes
 
 
 def refresh_derived(session: Session) -> None:

@@ -1,8 +1,8 @@
 """Typed SQLAlchemy 2 models of the dataset. Portable: SQLite by default, PostgreSQL in production.
 
 Text meant for people is stored as a LocalizedString, a JSON object {"fi", "sv", "en"}.
-Every record has a stable `id` from `data/`, `created_at`, `modified_at`, `source_urls` and a
-`content_hash` the loader uses to tell whether a reloaded record really changed.
+Every record has a stable `id` from `data/`, `created_at`, `modified_at`, `source_urls` and the
+hashes the loader uses to tell whether a reloaded record, or its published form, really changed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime
@@ -28,7 +40,10 @@ class Record:
     source_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    # The loader's change detection: of the record as given, and of the record as published
+    # (which includes what it embeds, so a renamed service touches the units offering it).
+    input_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 def _link_table(name: str, left: str, right: str) -> Table:
@@ -36,7 +51,13 @@ def _link_table(name: str, left: str, right: str) -> Table:
         name,
         Base.metadata,
         Column(f"{left[:-1]}_id", ForeignKey(f"{left}.id", ondelete="CASCADE"), primary_key=True),
-        Column(f"{right[:-1]}_id", ForeignKey(f"{right}.id", ondelete="CASCADE"), primary_key=True),
+        # Looked up from both sides: the primary key serves the left, this index the right.
+        Column(
+            f"{right[:-1]}_id",
+            ForeignKey(f"{right}.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        ),
     )
 
 
@@ -59,6 +80,22 @@ notice_targets = Table(
     ),
     Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
+
+
+class Change(Base):
+    """One create, update or delete of a published record, in commit order. The change feed
+    reads it; its highest `seq` is the data version that ETags are made from; a `delete` row is
+    the tombstone that makes a deleted item answer 410 Gone."""
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[str] = mapped_column(ID)
+    action: Mapped[str] = mapped_column(String(10))  # create, update, delete
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (Index("ix_changes_kind_record", "kind", "record_id"),)
 
 
 class Organization(Record, Base):

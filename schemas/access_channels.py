@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.common import (
     AddressSchema,
+    Choice,
     Enum,
     HttpUrl,
     IdFilter,
@@ -139,10 +140,10 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 class AccessChannelInputSchema(RecordInputSchema):
-    type = Enum(CHANNEL_TYPES, "Kind of channel.", required=True)
+    type = Choice(CHANNEL_TYPES, "Kind of channel.", required=True)
     name = Localized(load_default=None)
     description = Localized(load_default=None)
-    contact_by = Enum(CONTACT_BY, "Who may make contact.", allow_none=True, load_default=None)
+    contact_by = Choice(CONTACT_BY, "Who may make contact.", allow_none=True, load_default=None)
     address = fields.Nested(AddressSchema, allow_none=True, load_default=None)
     number = fields.String(
         allow_none=True,
@@ -179,9 +180,11 @@ class AccessChannelInputSchema(RecordInputSchema):
 
 
 class AccessChannelQueryArgsSchema(ListArgsSchema):
-    service_id = IdFilter("Only channels leading to this service.")
-    unit_id = IdFilter("Only channels leading to this unit.")
-    type = IdFilter("Only channels of this type (`referral`, `phone`, ...).")
+    service_id = IdFilter(
+        "Only channels leading to this service.", "rehabilitating-work-activities"
+    )
+    unit_id = IdFilter("Only channels leading to this unit.", "uusix-workshops")
+    type = IdFilter("Only channels of this type (`referral`, `phone`, ...).", "referral")
 
 
 AccessChannelPageSchema = page_of(AccessChannelSchema)

@@ -50,7 +50,7 @@ class AnnouncementInputSchema(RecordInputSchema):
 
 
 class AnnouncementQueryArgsSchema(ListArgsSchema):
-    organization_id = IdFilter("Only announcements of this organization.")
+    organization_id = IdFilter("Only announcements of this organization.", "city-of-helsinki")
     active_at = Instant(
         "Only announcements valid at this instant (an unknown bound counts as open); days are "
         "read in Europe/Helsinki.",

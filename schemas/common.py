@@ -86,13 +86,20 @@ def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
 
 
 def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
-    """An extensible enumeration. Input is checked against the known values; the spec lists
-    them in the description rather than as a closed `enum`, so clients tolerate new ones."""
+    """An extensible enumeration in a response: a string whose known values the description
+    lists. No closed `enum` in the spec, so generated clients accept values added later."""
     known = ", ".join(f"`{v}`" for v in values)
     metadata = {
         "description": f"{description} Known values: {known}. Extensible: tolerate new values.",
         "example": values[0],
     }
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.String(metadata=metadata, **kwargs)
+
+
+def Choice(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
+    """One of today's values, in input (the data files, query strings, the editor API)."""
+    metadata = {"description": description, "example": values[0]}
     metadata.update(kwargs.pop("metadata", {}))
     return fields.String(validate=validate.OneOf(values), metadata=metadata, **kwargs)
 
@@ -261,12 +268,12 @@ class CommaSeparated(fields.String):
         return list(dict.fromkeys(text.split(",")))
 
 
-def IdFilter(description: str) -> CommaSeparated:  # noqa: N802
+def IdFilter(description: str, example: str) -> CommaSeparated:  # noqa: N802
     return CommaSeparated(
         "[^,]+",
         metadata={
             "description": f"{description} Several values are comma-separated (any match).",
-            "example": "pakila-work-centre",
+            "example": example,
         },
     )
 
@@ -338,6 +345,34 @@ class ItemArgsSchema(Schema):
     """Query parameters every item endpoint takes."""
 
     lang = LanguageFilter()
+
+
+FORMAT_MEDIA_TYPES = {
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "jsonld": "application/ld+json",
+}
+
+
+def Format(*choices: str) -> fields.String:  # noqa: N802
+    """`format=`: another representation, like sending its media type in `Accept`."""
+    listed = ", ".join(f"`{c}` ({FORMAT_MEDIA_TYPES[c]})" for c in choices)
+    # A pattern, not an `enum`: generated clients then take a plain string, not a one-off type.
+    pattern = f"^({'|'.join(choices)})$"
+    return fields.String(
+        validate=validate.Regexp(pattern, error=f"Use one of: {', '.join(choices)}."),
+        metadata={
+            "description": f"The representation: {listed}. Default: from `Accept`, else JSON.",
+            "pattern": pattern,
+            "example": "json",
+        },
+    )
+
+
+class LinkedDataItemArgsSchema(ItemArgsSchema):
+    """Item parameters of records that also have a schema.org JSON-LD form."""
+
+    format = Format("json", "jsonld")
 
 
 # --- Problems (RFC 9457) ---------------------------------------------------------------------

@@ -51,5 +51,8 @@ class IndexSchema(OutputSchema):
         metadata={"description": "When any record last changed; null for an empty database."},
     )
     collections = fields.Nested(CollectionLinksSchema, required=True)
+    changes = _link("The change feed, to mirror the data incrementally.")
+    dumps = _link("Full downloads of every collection and of the whole dataset.")
+    catalog = _link("DCAT-AP metadata of the dataset, its downloads and this API.")
     openapi = _link("This API's OpenAPI 3.1 document.")
     docs = _link("Interactive documentation.")

@@ -2,7 +2,16 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.common import DataDay, Enum, Id, Localized, RecordInputSchema, RecordSchema, Schema
+from schemas.common import (
+    Choice,
+    DataDay,
+    Enum,
+    Id,
+    Localized,
+    RecordInputSchema,
+    RecordSchema,
+    Schema,
+)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS_KINDS = ("regular", "exception")
@@ -45,7 +54,7 @@ class OpeningHoursSchema(RecordSchema):
 
 class OpeningHoursInputSchema(RecordInputSchema):
     unit_id = Id(required=True)
-    kind = Enum(
+    kind = Choice(
         HOURS_KINDS, "Regular weekly hours or an overriding exception period.", required=True
     )
     name = Localized(load_default=None)

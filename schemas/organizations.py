@@ -1,7 +1,9 @@
 """Organizations: the city, its divisions and teams."""
 
 from schemas.common import (
+    Choice,
     Enum,
+    Format,
     Id,
     IdFilter,
     ListArgsSchema,
@@ -25,14 +27,15 @@ class OrganizationSchema(RecordSchema):
 
 class OrganizationInputSchema(RecordInputSchema):
     parent_id = Id(allow_none=True, load_default=None)
-    type = Enum(ORGANIZATION_TYPES, "Kind of organization.", required=True)
+    type = Choice(ORGANIZATION_TYPES, "Kind of organization.", required=True)
     name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
 
 
 class OrganizationQueryArgsSchema(ListArgsSchema):
-    parent_id = IdFilter("Only organizations under this parent.")
-    type = IdFilter("Only organizations of this type.")
+    format = Format("json", "jsonld")
+    parent_id = IdFilter("Only organizations under this parent.", "city-of-helsinki")
+    type = IdFilter("Only organizations of this type.", "team")
 
 
 OrganizationPageSchema = page_of(OrganizationSchema)

@@ -4,6 +4,7 @@ from marshmallow import fields
 
 from schemas.access_channels import AccessChannelSchema
 from schemas.common import (
+    Format,
     Id,
     IdFilter,
     IdList,
@@ -58,8 +59,9 @@ class ServiceInputSchema(RecordInputSchema):
 
 
 class ServiceQueryArgsSchema(ListArgsSchema):
-    organization_id = IdFilter("Only services of this organization.")
-    unit_id = IdFilter("Only services offered at this unit.")
+    format = Format("json", "jsonld")
+    organization_id = IdFilter("Only services of this organization.", "social-rehabilitation-team")
+    unit_id = IdFilter("Only services offered at this unit.", "pakila-work-centre")
 
 
 ServicePageSchema = page_of(ServiceSchema)

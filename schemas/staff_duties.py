@@ -33,8 +33,10 @@ class StaffDutyInputSchema(RecordInputSchema):
 
 
 class StaffDutyQueryArgsSchema(ListArgsSchema):
-    organization_id = IdFilter("Only duties of this organization's staff.")
-    service_id = IdFilter("Only duties concerning this service.")
+    organization_id = IdFilter(
+        "Only duties of this organization's staff.", "social-rehabilitation-team"
+    )
+    service_id = IdFilter("Only duties concerning this service.", "social-rehabilitation")
 
 
 StaffDutyPageSchema = page_of(StaffDutySchema)

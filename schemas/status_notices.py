@@ -3,8 +3,10 @@
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
+    Choice,
     DataDay,
     Enum,
+    Format,
     Id,
     IdFilter,
     IdList,
@@ -97,7 +99,7 @@ class StatusNoticeSchema(RecordSchema):
 
 
 class StatusNoticeInputSchema(RecordInputSchema):
-    state = Enum(NOTICE_STATES, "What the notice says.", required=True)
+    state = Choice(NOTICE_STATES, "What the notice says.", required=True)
     stated_on = DataDay()
     valid_from = DataDay()
     valid_until = DataDay()
@@ -107,7 +109,7 @@ class StatusNoticeInputSchema(RecordInputSchema):
     open_to_public = fields.Boolean(allow_none=True, load_default=None)
     open_to_current_clients = fields.Boolean(allow_none=True, load_default=None)
     new_clients_admitted = fields.Boolean(allow_none=True, load_default=None)
-    delivery_mode = Enum(DELIVERY_MODES, "Delivery mode.", allow_none=True, load_default=None)
+    delivery_mode = Choice(DELIVERY_MODES, "Delivery mode.", allow_none=True, load_default=None)
     text = Localized(nullable=False, required=True)
 
     @validates_schema
@@ -122,9 +124,10 @@ class StatusNoticeInputSchema(RecordInputSchema):
 
 
 class StatusNoticeQueryArgsSchema(ListArgsSchema):
-    unit_id = IdFilter("Only notices concerning this unit.")
-    service_id = IdFilter("Only notices concerning this service.")
-    state = IdFilter("Only notices with this state (`closed`, `open`, ...).")
+    format = Format("json", "jsonld")
+    unit_id = IdFilter("Only notices concerning this unit.", "pakila-shop-and-pick-up-point")
+    service_id = IdFilter("Only notices concerning this service.", "rehabilitating-work-activities")
+    state = IdFilter("Only notices with this state (`closed`, `open`, ...).", "closed")
     active_at = Instant(
         "Only notices in force at this instant (RFC 3339 with offset); validity "
         "days are read in Europe/Helsinki.",

@@ -5,12 +5,15 @@ from marshmallow import fields, validate
 from schemas.access_channels import AccessChannelSchema
 from schemas.common import (
     AddressSchema,
+    Choice,
     CommaSeparated,
     Enum,
+    Format,
     Id,
     IdFilter,
     IdList,
     Instant,
+    ItemArgsSchema,
     ListArgsSchema,
     Localized,
     LocalizedStringSchema,
@@ -100,7 +103,7 @@ class UnitSchema(RecordSchema):
 class UnitInputSchema(RecordInputSchema):
     parent_id = Id(allow_none=True, load_default=None)
     organization_id = Id(required=True)
-    type = Enum(UNIT_TYPES, "Kind of unit.", required=True)
+    type = Choice(UNIT_TYPES, "Kind of unit.", required=True)
     name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
     service_ids = IdList(load_default=list)
@@ -109,11 +112,18 @@ class UnitInputSchema(RecordInputSchema):
     timezone = fields.String(load_default="Europe/Helsinki")
 
 
+class UnitItemArgsSchema(ItemArgsSchema):
+    """Item parameters of a unit, which also has GeoJSON and JSON-LD forms."""
+
+    format = Format("json", "geojson", "jsonld")
+
+
 class UnitQueryArgsSchema(ListArgsSchema):
-    service_id = IdFilter("Only units offering this service.")
-    organization_id = IdFilter("Only units of this organization.")
-    parent_id = IdFilter("Only sub-units of this unit.")
-    type = IdFilter("Only units of this type (`office`, `shop`, ...).")
+    format = Format("json", "geojson", "jsonld")
+    service_id = IdFilter("Only units offering this service.", "rehabilitating-work-activities")
+    organization_id = IdFilter("Only units of this organization.", "social-rehabilitation-team")
+    parent_id = IdFilter("Only sub-units of this unit.", "uusix-workshops")
+    type = IdFilter("Only units of this type (`office`, `shop`, ...).", "shop")
     open_at = Instant(
         "Only units open to the public at this instant (the status engine's `open_to_public` "
         "is true).",

@@ -87,3 +87,15 @@ def readonly_app(loaded_database, tmp_path_factory):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{copy}"})
     yield app
     db.engine.dispose()
+
+
+def require_system(what: str, available: bool) -> None:
+    """Skip a test whose system tool (`what`) is missing, or fail it when REQUIRE_SYSTEM_TESTS=1:
+    CI installs these tools, so there a missing one is a broken build, not a reason to skip."""
+    import os
+
+    if available:
+        return
+    if os.environ.get("REQUIRE_SYSTEM_TESTS") == "1":
+        pytest.fail(f"{what} is not available and REQUIRE_SYSTEM_TESTS=1")
+    pytest.skip(f"{what} is not available (set REQUIRE_SYSTEM_TESTS=1 to fail instead)")

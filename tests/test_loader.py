@@ -164,9 +164,13 @@ def test_a_database_failure_mid_load_rolls_everything_back(
     assert database_dump(database_url) == before
 
 
-def test_an_edit_moves_modified_at_of_that_record_only(app, client, data_copy):
+def test_an_edit_moves_modified_at_of_that_record_and_of_records_embedding_it(
+    app, client, data_copy
+):
     before = client.get("/v1/units/pakila-work-centre").json
     other_before = client.get("/v1/units/uusix-workshops").json
+    service_before = client.get("/v1/services/rehabilitating-work-activities").json
+    organization_before = client.get("/v1/organizations/social-rehabilitation-team").json
     edit(data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila Work Centre (new)"))
     report = load(app, data_copy)
     assert (report.created, report.updated, report.deleted) == (0, 1, 0)
@@ -175,6 +179,11 @@ def test_an_edit_moves_modified_at_of_that_record_only(app, client, data_copy):
     assert after["created_at"] == before["created_at"]
     assert after["modified_at"] > before["modified_at"]
     assert client.get("/v1/units/uusix-workshops").json == other_before
+    # The service lists the unit by name, so its published form changed too.
+    service_after = client.get("/v1/services/rehabilitating-work-activities").json
+    assert service_after["modified_at"] == after["modified_at"]
+    assert client.get("/v1/organizations/social-rehabilitation-team").json == organization_before
+    assert service_before["modified_at"] < service_after["modified_at"]
 
 
 def test_records_missing_from_the_files_are_deleted_with_their_links(app, client, data_copy):
@@ -192,9 +201,13 @@ def test_records_missing_from_the_files_are_deleted_with_their_links(app, client
     edit(data_copy / "status_notices.yaml", drop_hakaniemi_notices)
     report = load(app, data_copy)
     assert report.deleted == 4
-    assert client.get("/v1/units/uusix-pop-up-shop-hakaniemi").status_code == 404
+    gone = client.get("/v1/units/uusix-pop-up-shop-hakaniemi")
+    assert gone.status_code == 410
+    assert gone.content_type == "application/problem+json"
+    assert "deleted" in gone.json["detail"]
     assert client.get("/v1/units").json["count"] == 9
-    assert client.get("/v1/status-notices/covid-2021-02-hakaniemi-pop-up").status_code == 404
+    assert client.get("/v1/status-notices/covid-2021-02-hakaniemi-pop-up").status_code == 410
+    assert client.get("/v1/units/never-existed").status_code == 404
 
 
 def test_a_new_record_and_a_new_parent_in_the_same_load(app, client, data_copy):

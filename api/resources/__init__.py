@@ -4,6 +4,10 @@ tags."""
 from api.resources import (
     access_channels,
     announcements,
+    catalog,
+    changes,
+    dumps,
+    hsds,
     index,
     organizations,
     services,
@@ -21,4 +25,8 @@ MODULES = (
     status_notices,
     announcements,
     staff_duties,
+    changes,
+    dumps,
+    catalog,
+    hsds,
 )

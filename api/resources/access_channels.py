@@ -1,11 +1,11 @@
 """`/v1/access-channels`: every way in to a service or unit."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from api.http import Blueprint, get_or_404, paginate
 from api.models import AccessChannel, Service, Unit
 from api.queries import filter_common, where_in, where_related
+from api.representations import KINDS
 from schemas.access_channels import (
     AccessChannelPageSchema,
     AccessChannelQueryArgsSchema,
@@ -22,7 +22,7 @@ blp = Blueprint(
     "units it leads to. `type` says which fields a channel has.",
 )
 
-CHANNEL_OPTIONS = (selectinload(AccessChannel.services), selectinload(AccessChannel.units))
+CHANNEL_OPTIONS = KINDS["access-channels"].options
 
 
 @blp.route("")

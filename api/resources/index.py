@@ -16,6 +16,7 @@ from api.models import (
     StatusNotice,
     Unit,
 )
+from schemas.dumps import NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL, IndexSchema
 
 blp = Blueprint(
@@ -61,10 +62,11 @@ def last_modified():
 
 
 @blp.route("", strict_slashes=True)
+@blp.arguments(NoArgsSchema, location="query")
 @blp.response(200, IndexSchema)
-@blp.errors()
+@blp.errors(400)
 @blp.doc(operationId="getIndex")
-def get_index():
+def get_index(_args):
     """Get the API index
 
     The dataset's title, publisher, licence and attribution text, when it last changed, and
@@ -83,8 +85,11 @@ def get_index():
             name: url_for(endpoint, _external=True)
             for name, endpoint in COLLECTION_ENDPOINTS.items()
         },
+        "changes": url_for("changes.list_changes", _external=True),
+        "dumps": url_for("dumps.list_dumps", _external=True),
+        "catalog": url_for("catalog.get_catalog", _external=True),
         "openapi": url_for("api-docs.openapi_json", _external=True),
-        "docs": url_for("api-docs.openapi_json", _external=True),
+        "docs": url_for("docs.swagger_ui", _external=True),
     }
 
 

@@ -2,10 +2,17 @@
 
 from sqlalchemy import select
 
-from api.http import Blueprint, get_or_404, paginate
+from api.http import (
+    Blueprint,
+    alternative_content,
+    alternative_response,
+    get_or_404,
+    negotiated_format,
+    paginate,
+)
 from api.models import Organization
 from api.queries import filter_common, where_in
-from schemas.common import ItemArgsSchema
+from schemas.common import LinkedDataItemArgsSchema
 from schemas.organizations import (
     OrganizationPageSchema,
     OrganizationQueryArgsSchema,
@@ -24,7 +31,9 @@ blp = Blueprint(
 @blp.arguments(OrganizationQueryArgsSchema, location="query")
 @blp.response(200, OrganizationPageSchema)
 @blp.errors(400)
-@blp.doc(operationId="listOrganizations")
+@blp.doc(
+    operationId="listOrganizations", responses=alternative_content("OrganizationPage", "jsonld")
+)
 def list_organizations(args):
     """List organizations
 
@@ -34,17 +43,21 @@ def list_organizations(args):
     statement = where_in(statement, Organization.parent_id, args.get("parent_id"))
     statement = where_in(statement, Organization.type, args.get("type"))
     statement = filter_common(statement, Organization, args)
-    return paginate(statement, (Organization.id,), args)
+    fmt = negotiated_format(args, "jsonld")
+    page = paginate(statement, (Organization.id,), args)
+    return page if fmt == "json" else alternative_response("organizations", fmt, page)
 
 
 @blp.route("/<organization_id>")
-@blp.arguments(ItemArgsSchema, location="query")
+@blp.arguments(LinkedDataItemArgsSchema, location="query")
 @blp.response(200, OrganizationSchema)
 @blp.errors(400, 404)
-@blp.doc(operationId="getOrganization")
-def get_organization(_args, organization_id):
+@blp.doc(operationId="getOrganization", responses=alternative_content("Organization", "jsonld"))
+def get_organization(args, organization_id):
     """Get one organization
 
     The organization with its type, names and parent.
     """
-    return get_or_404(Organization, organization_id)
+    record = get_or_404(Organization, organization_id)
+    fmt = negotiated_format(args, "jsonld")
+    return record if fmt == "json" else alternative_response("organizations", fmt, record)

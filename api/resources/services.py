@@ -1,15 +1,22 @@
 """`/v1/services`: services, with the units offering them and the routes in."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.http import Blueprint, get_or_404, paginate
-from api.models import AccessChannel, Service, Unit
+from api.headers import clock_dependent, now_minute
+from api.http import (
+    Blueprint,
+    alternative_content,
+    alternative_response,
+    get_or_404,
+    negotiated_format,
+    paginate,
+)
+from api.models import Service, Unit
 from api.queries import filter_common, unit_facts, where_in, where_related
+from api.representations import KINDS
 from api.status import status_at
-from schemas.common import ItemArgsSchema
+from schemas.common import LinkedDataItemArgsSchema
 from schemas.services import ServicePageSchema, ServiceQueryArgsSchema, ServiceSchema
 from schemas.status import ServiceStatusSchema, StatusArgsSchema
 
@@ -21,18 +28,14 @@ blp = Blueprint(
     "(referral routes and who may make contact).",
 )
 
-SERVICE_OPTIONS = (
-    selectinload(Service.units),
-    selectinload(Service.access_channels).selectinload(AccessChannel.services),
-    selectinload(Service.access_channels).selectinload(AccessChannel.units),
-)
+SERVICE_OPTIONS = KINDS["services"].options
 
 
 @blp.route("")
 @blp.arguments(ServiceQueryArgsSchema, location="query")
 @blp.response(200, ServicePageSchema)
 @blp.errors(400)
-@blp.doc(operationId="listServices")
+@blp.doc(operationId="listServices", responses=alternative_content("ServicePage", "jsonld"))
 def list_services(args):
     """List services
 
@@ -42,23 +45,28 @@ def list_services(args):
     statement = where_in(statement, Service.organization_id, args.get("organization_id"))
     statement = where_related(statement, Service.units, Unit.id, args.get("unit_id"))
     statement = filter_common(statement, Service, args)
-    return paginate(statement, (Service.id,), args, SERVICE_OPTIONS)
+    fmt = negotiated_format(args, "jsonld")
+    page = paginate(statement, (Service.id,), args, SERVICE_OPTIONS)
+    return page if fmt == "json" else alternative_response("services", fmt, page)
 
 
 @blp.route("/<service_id>")
-@blp.arguments(ItemArgsSchema, location="query")
+@blp.arguments(LinkedDataItemArgsSchema, location="query")
 @blp.response(200, ServiceSchema)
 @blp.errors(400, 404)
-@blp.doc(operationId="getService")
-def get_service(_args, service_id):
+@blp.doc(operationId="getService", responses=alternative_content("Service", "jsonld"))
+def get_service(args, service_id):
     """Get one service
 
     The service with the units offering it and every access route.
     """
-    return get_or_404(Service, service_id, SERVICE_OPTIONS)
+    record = get_or_404(Service, service_id, SERVICE_OPTIONS)
+    fmt = negotiated_format(args, "jsonld")
+    return record if fmt == "json" else alternative_response("services", fmt, record)
 
 
 @blp.route("/<service_id>/status")
+@clock_dependent("at")
 @blp.arguments(StatusArgsSchema, location="query")
 @blp.response(200, ServiceStatusSchema)
 @blp.errors(400, 404)
@@ -71,7 +79,7 @@ def get_service_status(args, service_id):
     whether the service admits new clients anywhere. The rules are those of a unit's status.
     """
     service = get_or_404(Service, service_id, (selectinload(Service.units),))
-    instant = args.get("at") or datetime.now(UTC)
+    instant = args.get("at") or now_minute()
     facts = unit_facts(service.unit_ids, service_id=service_id)
     units = [
         {"unit": unit, "status": status_at(facts[unit.id], instant).in_local_time()}

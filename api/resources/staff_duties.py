@@ -1,11 +1,11 @@
 """`/v1/staff-duties`: what the staff do, in the source's order."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from api.http import Blueprint, get_or_404, paginate
 from api.models import Service, StaffDuty
 from api.queries import filter_common, where_in, where_related
+from api.representations import KINDS
 from schemas.common import ItemArgsSchema
 from schemas.staff_duties import StaffDutyPageSchema, StaffDutyQueryArgsSchema, StaffDutySchema
 
@@ -17,7 +17,7 @@ blp = Blueprint(
     "them, linked to the services they concern where that is clear.",
 )
 
-DUTY_OPTIONS = (selectinload(StaffDuty.services),)
+DUTY_OPTIONS = KINDS["staff-duties"].options
 
 
 @blp.route("")
@@ -34,8 +34,7 @@ def list_staff_duties(args):
     statement = where_in(statement, StaffDuty.organization_id, args.get("organization_id"))
     statement = where_related(statement, StaffDuty.services, Service.id, args.get("service_id"))
     statement = filter_common(statement, StaffDuty, args)
-    order = (StaffDuty.organization_id, StaffDuty.position, StaffDuty.id)
-    return paginate(statement, order, args, DUTY_OPTIONS)
+    return paginate(statement, KINDS["staff-duties"].sort, args, DUTY_OPTIONS)
 
 
 @blp.route("/<duty_id>")

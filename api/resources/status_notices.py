@@ -1,12 +1,19 @@
 """`/v1/status-notices`: dated, structured notices (the COVID-19 notices)."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from api.http import Blueprint, get_or_404, paginate
+from api.http import (
+    Blueprint,
+    alternative_content,
+    alternative_response,
+    get_or_404,
+    negotiated_format,
+    paginate,
+)
 from api.models import Service, StatusNotice, Unit
 from api.queries import filter_common, where_in, where_related, where_valid_on
-from schemas.common import ItemArgsSchema
+from api.representations import KINDS
+from schemas.common import LinkedDataItemArgsSchema
 from schemas.status_notices import (
     StatusNoticePageSchema,
     StatusNoticeQueryArgsSchema,
@@ -22,18 +29,16 @@ blp = Blueprint(
     "its text and the earlier statement it supersedes.",
 )
 
-NOTICE_OPTIONS = (
-    selectinload(StatusNotice.units),
-    selectinload(StatusNotice.services),
-    selectinload(StatusNotice.superseded_by),
-)
+NOTICE_OPTIONS = KINDS["status-notices"].options
 
 
 @blp.route("")
 @blp.arguments(StatusNoticeQueryArgsSchema, location="query")
 @blp.response(200, StatusNoticePageSchema)
 @blp.errors(400)
-@blp.doc(operationId="listStatusNotices")
+@blp.doc(
+    operationId="listStatusNotices", responses=alternative_content("StatusNoticePage", "jsonld")
+)
 def list_status_notices(args):
     """List status notices
 
@@ -49,18 +54,22 @@ def list_status_notices(args):
         statement, StatusNotice.in_force_from, StatusNotice.in_force_until, args.get("active_at")
     )
     statement = filter_common(statement, StatusNotice, args)
-    return paginate(statement, (StatusNotice.id,), args, NOTICE_OPTIONS)
+    fmt = negotiated_format(args, "jsonld")
+    page = paginate(statement, (StatusNotice.id,), args, NOTICE_OPTIONS)
+    return page if fmt == "json" else alternative_response("status-notices", fmt, page)
 
 
 @blp.route("/<notice_id>")
-@blp.arguments(ItemArgsSchema, location="query")
+@blp.arguments(LinkedDataItemArgsSchema, location="query")
 @blp.response(200, StatusNoticeSchema)
 @blp.errors(400, 404)
-@blp.doc(operationId="getStatusNotice")
-def get_status_notice(_args, notice_id):
+@blp.doc(operationId="getStatusNotice", responses=alternative_content("StatusNotice", "jsonld"))
+def get_status_notice(args, notice_id):
     """Get one status notice
 
     The statement with its state, validity as stated and as in force, text, and the statements
     it supersedes and is superseded by.
     """
-    return get_or_404(StatusNotice, notice_id, NOTICE_OPTIONS)
+    record = get_or_404(StatusNotice, notice_id, NOTICE_OPTIONS)
+    fmt = negotiated_format(args, "jsonld")
+    return record if fmt == "json" else alternative_response("status-notices", fmt, record)

@@ -1,15 +1,22 @@
 """`/v1/units`: service units, with their services, access channels and opening hours."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest, NotFound
 
 from api.calendar import opening_hours_calendar
-from api.http import Blueprint, get_or_404, paginate
-from api.models import AccessChannel, Service, Unit
+from api.headers import clock_dependent, now_minute
+from api.http import (
+    Blueprint,
+    alternative_content,
+    alternative_response,
+    get_or_404,
+    negotiated_format,
+    paginate,
+)
+from api.models import Service, Unit
 from api.queries import (
     filter_common,
     unit_facts,
@@ -18,8 +25,8 @@ from api.queries import (
     where_related,
     where_state_at,
 )
+from api.representations import KINDS
 from api.status import opening_hours, status_at
-from schemas.common import ItemArgsSchema
 from schemas.status import (
     MAX_RANGE_DAYS,
     DateRangeArgsSchema,
@@ -27,7 +34,7 @@ from schemas.status import (
     UnitDailyHoursSchema,
     UnitStatusSchema,
 )
-from schemas.units import UnitPageSchema, UnitQueryArgsSchema, UnitSchema
+from schemas.units import UnitItemArgsSchema, UnitPageSchema, UnitQueryArgsSchema, UnitSchema
 
 blp = Blueprint(
     "units",
@@ -37,24 +44,21 @@ blp = Blueprint(
     "workshops, shops), with the services offered there, every way in, and regular opening hours.",
 )
 
-# Everything a unit embeds, loaded in a fixed number of queries whatever the page size.
-UNIT_OPTIONS = (
-    selectinload(Unit.services),
-    selectinload(Unit.access_channels).selectinload(AccessChannel.services),
-    selectinload(Unit.access_channels).selectinload(AccessChannel.units),
-    selectinload(Unit.opening_hours),
-)
+UNIT_OPTIONS = KINDS["units"].options
 
 
 @blp.route("")
+@clock_dependent("at")
 @blp.arguments(UnitQueryArgsSchema, location="query")
 @blp.response(200, UnitPageSchema)
 @blp.errors(400)
-@blp.doc(operationId="listUnits")
+@blp.doc(operationId="listUnits", responses=alternative_content("UnitPage", "geojson", "jsonld"))
 def list_units(args):
     """List service units
 
-    Ordered by id. Filters combine with AND; several values of one filter are comma-separated
+    Ordered by id. Also as GeoJSON (`Accept: application/geo+json` or `format=geojson`; units
+    without coordinates have `geometry: null`) and schema.org JSON-LD (`application/ld+json`,
+    `format=jsonld`). Filters combine with AND; several values of one filter are comma-separated
     and match any of them. Each unit embeds its services' names, its access channels and its
     opening hours, so a portal needs no second call. `open_at` and `state` (read at `at`) use
     the same rules as the unit's status, evaluated in the database.
@@ -65,23 +69,27 @@ def list_units(args):
     statement = where_in(statement, Unit.parent_id, args.get("parent_id"))
     statement = where_in(statement, Unit.type, args.get("type"))
     statement = where_open_at(statement, args.get("open_at"))
-    statement = where_state_at(statement, args.get("state"), args.get("at") or datetime.now(UTC))
+    statement = where_state_at(statement, args.get("state"), args.get("at") or now_minute())
     statement = filter_common(statement, Unit, args)
-    return paginate(statement, (Unit.id,), args, UNIT_OPTIONS)
+    fmt = negotiated_format(args, "geojson", "jsonld")
+    page = paginate(statement, (Unit.id,), args, UNIT_OPTIONS)
+    return page if fmt == "json" else alternative_response("units", fmt, page)
 
 
 @blp.route("/<unit_id>")
-@blp.arguments(ItemArgsSchema, location="query")
+@blp.arguments(UnitItemArgsSchema, location="query")
 @blp.response(200, UnitSchema)
 @blp.errors(400, 404)
-@blp.doc(operationId="getUnit")
-def get_unit(_args, unit_id):
+@blp.doc(operationId="getUnit", responses=alternative_content("Unit", "geojson", "jsonld"))
+def get_unit(args, unit_id):
     """Get one service unit
 
     The unit with its services, access channels (addresses, phone, fax, web pages, referral
     routes) and regular opening hours.
     """
-    return get_or_404(Unit, unit_id, UNIT_OPTIONS)
+    unit = get_or_404(Unit, unit_id, UNIT_OPTIONS)
+    fmt = negotiated_format(args, "geojson", "jsonld")
+    return unit if fmt == "json" else alternative_response("units", fmt, unit)
 
 
 # --- Opening status --------------------------------------------------------------------------
@@ -95,6 +103,7 @@ def _facts_or_404(unit_id: str):
 
 
 @blp.route("/<unit_id>/status")
+@clock_dependent("at")
 @blp.arguments(StatusArgsSchema, location="query")
 @blp.response(200, UnitStatusSchema)
 @blp.errors(400, 404)
@@ -118,10 +127,11 @@ def get_unit_status(args, unit_id):
     service apply to every unit offering it. Hours are wall-clock times in the unit's `timezone`.
     """
     facts = _facts_or_404(unit_id)
-    return status_at(facts, args.get("at") or datetime.now(UTC)).in_local_time()
+    return status_at(facts, args.get("at") or now_minute()).in_local_time()
 
 
 @blp.route("/<unit_id>/opening-hours")
+@clock_dependent("start", "end")
 @blp.arguments(DateRangeArgsSchema, location="query")
 @blp.response(200, UnitDailyHoursSchema)
 @blp.errors(400, 404)
@@ -145,6 +155,7 @@ def get_unit_opening_hours(args, unit_id):
 
 
 @blp.route("/<unit_id>/opening-hours.ics")
+@clock_dependent("start", "end")
 @blp.arguments(DateRangeArgsSchema, location="query")
 @blp.response(
     200,

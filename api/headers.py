@@ -1,0 +1,199 @@
+"""HTTP done once for every GET and HEAD: ETag / Last-Modified from the data version, 304
+without building the body, Cache-Control and Vary, CORS for reads, and compression.
+
+The data version is the highest `seq` of the change log (api.models.Change): any write moves
+it, so an ETag built from it and from what the request asks for is strong and costs one indexed
+query, not a rendered body. Responses that depend on the clock (a status "now", "this week's"
+hours) add the current minute to their ETag, and report that minute as their instant.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import func, select
+
+from api.db import db
+from api.models import Change
+from schemas.index import LICENCE_URL
+
+try:  # brotli is optional: used when installed and the client accepts it
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
+
+COMPRESSIBLE = (
+    "application/json",
+    "application/problem+json",
+    "application/geo+json",
+    "application/ld+json",
+    "application/x-ndjson",
+    "application/yaml",
+    "text/csv",
+    "text/calendar",
+    "text/html",
+    "text/plain",
+)
+EXPOSED = (
+    "ETag, Last-Modified, Link, Content-Language, Location, Retry-After, "
+    "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+)
+MIN_COMPRESS = 500
+
+
+def now_minute() -> datetime:
+    """'Now' as clock-dependent responses report it: to the minute, so that a response and its
+    ETag stay the same for a minute and can be cached and revalidated."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def clock_dependent(*params: str) -> Callable:
+    """Mark a view whose answer depends on the clock unless one of `params` is given."""
+
+    def decorator(func):
+        func.clock_params = params
+        return func
+
+    return decorator
+
+
+def data_version() -> tuple[int, datetime | None]:
+    seq, changed_at = db.session.execute(
+        select(func.max(Change.seq), func.max(Change.changed_at))
+    ).one()
+    if changed_at is not None:
+        changed_at = Change.__table__.c.changed_at.type.process_result_value(changed_at, None)
+    return seq or 0, changed_at
+
+
+def _etag_for_request(version: int) -> str:
+    view = current_app.view_functions.get(request.endpoint)
+    parts = [
+        str(version),
+        request.path,
+        request.query_string.decode("latin-1"),
+        request.headers.get("Accept", ""),
+    ]
+    params = getattr(view, "clock_params", None)
+    if params is not None and not any(p in request.args for p in params):
+        parts.append(now_minute().isoformat())
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    """If-None-Match against our ETag, whatever encoding suffix the client saw."""
+    if header.strip() == "*":
+        return True
+    base = etag.strip('"')
+    for candidate in header.split(","):
+        value = candidate.strip().removeprefix("W/").strip('"')
+        if value.split("-", 1)[0] == base:
+            return True
+    return False
+
+
+def _cacheable() -> bool:
+    return request.method in ("GET", "HEAD") and request.endpoint not in (None, "static")
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _conditional_get():
+        if not _cacheable():
+            return None
+        version, changed_at = data_version()
+        g.etag = _etag_for_request(version)
+        g.last_modified = changed_at
+        inm = request.headers.get("If-None-Match")
+        ims = request.if_modified_since
+        fresh = (
+            _matches(inm, g.etag)
+            if inm is not None
+            else (
+                ims is not None
+                and changed_at is not None
+                and changed_at.replace(microsecond=0) <= ims
+            )
+        )
+        if fresh:
+            response = current_app.response_class(status=304)
+            g.not_modified = True
+            return response
+        return None
+
+    @app.after_request
+    def _headers(response):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            requested = request.headers.get("Access-Control-Request-Headers")
+            response.headers["Access-Control-Allow-Headers"] = requested or (
+                "Accept, Accept-Encoding, If-None-Match, If-Modified-Since, Authorization, "
+                "Content-Type, If-Match, Idempotency-Key"
+            )
+            response.headers["Access-Control-Max-Age"] = "86400"
+        licence = f'<{LICENCE_URL}>; rel="license"'
+        existing = response.headers.get("Link")
+        response.headers["Link"] = f"{existing}, {licence}" if existing else licence
+        if _cacheable() and (response.status_code == 200 or g.get("not_modified")):
+            response.headers["ETag"] = g.etag
+            if g.last_modified is not None:
+                response.last_modified = g.last_modified
+            max_age = current_app.config["CACHE_MAX_AGE"]
+            response.headers["Cache-Control"] = f"public, max-age={max_age}"
+            response.vary.update(("Accept", "Accept-Encoding"))
+            if response.status_code == 200:
+                _compress(response)
+        return response
+
+
+def _accepted_encoding() -> str | None:
+    accepted = request.accept_encodings
+    if brotli is not None and accepted["br"]:
+        return "br"
+    if accepted["gzip"]:
+        return "gzip"
+    return None
+
+
+def _compress(response) -> None:
+    if response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers:
+        return
+    encoding = _accepted_encoding()
+    if encoding is None or request.method == "HEAD":
+        return
+    if response.is_streamed:
+        response.response = _compress_stream(response.response, encoding)
+        response.headers.pop("Content-Length", None)
+    else:
+        body = response.get_data()
+        if len(body) < MIN_COMPRESS:
+            return
+        response.set_data(brotli.compress(body) if encoding == "br" else gzip.compress(body, 6))
+    response.headers["Content-Encoding"] = encoding
+    # A strong ETag names one representation: the compressed bytes get their own.
+    response.headers["ETag"] = response.headers["ETag"][:-1] + f'-{encoding}"'
+
+
+def _compress_stream(chunks: Iterable[bytes | str], encoding: str) -> Iterator[bytes]:
+    if encoding == "br":
+        compressor = brotli.Compressor()
+        for chunk in chunks:
+            data = compressor.process(chunk.encode() if isinstance(chunk, str) else chunk)
+            if data:
+                yield data
+        yield compressor.finish()
+        return
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    for chunk in chunks:
+        data = compressor.compress(chunk.encode() if isinstance(chunk, str) else chunk)
+        if data:
+            yield data
+    yield compressor.flush()

@@ -1,0 +1,30 @@
+"""Bulk downloads and the catalogue."""
+
+from marshmallow import fields
+
+from schemas.common import OutputSchema, Schema
+from schemas.index import LicenceSchema
+
+
+class DumpSchema(OutputSchema):
+    """One full download."""
+
+    collection = fields.String(
+        required=True, metadata={"description": "A collection, or `dataset` for the archive."}
+    )
+    format = fields.String(required=True, metadata={"example": "ndjson"})
+    media_type = fields.String(required=True, metadata={"example": "application/x-ndjson"})
+    url = fields.String(required=True, metadata={"format": "uri"})
+
+
+class DumpListSchema(OutputSchema):
+    """Every full download, with the licence and attribution that come with the data."""
+
+    licence = fields.Nested(LicenceSchema, required=True)
+    attribution = fields.String(required=True)
+    last_modified = fields.DateTime(required=True, allow_none=True)
+    dumps = fields.List(fields.Nested(DumpSchema), required=True)
+
+
+class NoArgsSchema(Schema):
+    """No query parameters (an unknown one is a 400)."""

@@ -1,0 +1,49 @@
+"""`/docs`: the interactive docs page and its assets come from this server, nothing else."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_the_docs_page_loads_swagger_ui_and_the_spec_from_this_server(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert '"url": "/v1/openapi.json"' in page
+    assert '"validatorUrl": null' in page
+    # Every script, stylesheet and icon is a path on this server: no CDN, no other host.
+    references = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert references and all(ref.startswith("/docs/assets/") for ref in references), references
+    assert "//" not in "".join(references)
+    for ref in references:
+        asset = client.get(ref)
+        assert asset.status_code == 200, ref
+        assert asset.data
+        asset.close()
+
+
+def test_the_swagger_ui_bundle_is_version_5(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assert re.search(r'content="Swagger UI 5\.\d+\.\d+"', page)
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.mimetype == "text/javascript"
+    assert b"SwaggerUIBundle" in bundle.data
+    bundle.close()
+
+
+def test_the_index_links_to_the_docs_and_the_spec(client):
+    index = client.get("/v1").json
+    assert index["docs"] == "http://localhost/docs"
+    assert index["openapi"] == "http://localhost/v1/openapi.json"
+
+
+def test_the_spec_names_this_server_so_try_it_out_calls_it(client):
+    spec = client.get("/v1/openapi.json").json
+    assert spec["servers"][0]["url"] == "/"
+
+
+def test_an_unknown_asset_is_a_problem_404(client):
+    response = client.get("/docs/assets/no-such-file.js")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"

@@ -1,0 +1,240 @@
+"""Bulk downloads and the other standard formats: NDJSON, JSON, CSV, the zip archive, GeoJSON,
+schema.org JSON-LD and the DCAT-AP catalogue."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+import rdflib
+from conftest import get_all
+from rdflib.namespace import DCAT, DCTERMS, RDF
+
+SDO = rdflib.Namespace("https://schema.org/")
+COLLECTIONS = {
+    "units": 10,
+    "services": 4,
+    "organizations": 3,
+    "access-channels": 21,
+    "status-notices": 13,
+    "announcements": 1,
+    "staff-duties": 8,
+}
+
+
+def test_the_dump_list_names_every_download_with_the_licence(client):
+    body = client.get("/v1/dumps").json
+    assert body["licence"]["url"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert "City of Helsinki" in body["attribution"]
+    formats = {(d["collection"], d["format"]) for d in body["dumps"]}
+    assert formats == {(c, f) for c in COLLECTIONS for f in ("ndjson", "json", "csv")} | {
+        ("dataset", "zip")
+    }
+    for dump in body["dumps"]:
+        response = client.get(dump["url"])
+        assert response.status_code == 200, dump["url"]
+        assert response.get_data()  # a streamed body is read to its end
+        assert response.mimetype == dump["media_type"]
+        assert response.headers["ETag"]
+
+
+@pytest.mark.parametrize("collection,total", COLLECTIONS.items())
+def test_ndjson_and_json_dumps_hold_every_record_as_published(client, collection, total):
+    lines = client.get(f"/v1/dumps/{collection}.ndjson").data.decode("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == total
+    published = {r["id"]: r for r in get_all(client, f"/v1/{collection}?page_size=500")}
+    assert {r["id"]: r for r in records} == published
+    assert json.loads(client.get(f"/v1/dumps/{collection}.json").data) == records
+
+
+def test_csv_reads_back_with_a_column_per_language(client):
+    response = client.get("/v1/dumps/units.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
+    assert len(rows) == 10
+    pakila = next(row for row in rows if row["id"] == "pakila-work-centre")
+    assert (pakila["name_fi"], pakila["name_sv"], pakila["name_en"]) == (
+        "Pakilan työkeskus",
+        "Baggböle arbetscentral",
+        "Pakila Work Centre",
+    )
+    assert pakila["phone"] == "+358 9 3106 9740"
+    assert pakila["postal_address_po_box"] == "8642"
+    assert pakila["service_ids"].split() == [
+        "rehabilitating-work-activities",
+        "work-activities-for-people-with-disabilities",
+    ]
+    assert pakila["latitude"] == ""  # unknown stays empty, never 0
+    office = next(row for row in rows if row["id"] == "social-rehabilitation-office")
+    assert office["visiting_address_street_address_sv"] == "Silvervägen 6"
+    assert office["name_fi"] == ""
+
+
+def test_csv_of_access_channels_has_every_types_fields(client):
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/v1/dumps/access-channels.csv").data.decode()))
+    )
+    assert {"type", "number", "contact_by", "url_fi", "address_po_box", "name_sv"} <= set(rows[0])
+    fax = next(row for row in rows if row["id"] == "uusix-workshops-fax")
+    assert (fax["type"], fax["number"], fax["contact_by"]) == ("fax", "+358 9 3108 9514", "")
+
+
+def test_the_dataset_archive_has_every_collection_and_the_licence(client):
+    response = client.get("/v1/dumps/dataset.zip")
+    assert response.mimetype == "application/zip"
+    bundle = zipfile.ZipFile(io.BytesIO(response.data))
+    assert bundle.testzip() is None
+    names = set(bundle.namelist())
+    assert names == {"README.txt"} | {f"{c}.{f}" for c in COLLECTIONS for f in ("ndjson", "csv")}
+    assert "CC BY 4.0" in bundle.read("README.txt").decode()
+    assert bundle.read("units.ndjson") == client.get("/v1/dumps/units.ndjson").data
+
+
+def test_dumps_reject_unknown_collections_and_parameters(client):
+    assert client.get("/v1/dumps/secrets.ndjson").status_code == 404
+    assert client.get("/v1/dumps/units.xml").status_code == 404
+    assert client.get("/v1/dumps/units.csv?sep=;").status_code == 400
+
+
+# --- GeoJSON ---------------------------------------------------------------------------------
+
+
+def assert_rfc7946_feature(feature: dict) -> None:
+    assert feature["type"] == "Feature"
+    assert set(feature) >= {"type", "geometry", "properties"}
+    geometry = feature["geometry"]
+    if geometry is not None:
+        assert geometry["type"] == "Point"
+        longitude, latitude = geometry["coordinates"]
+        assert -180 <= longitude <= 180 and -90 <= latitude <= 90
+    assert isinstance(feature["properties"], dict)
+    assert isinstance(feature.get("id"), str | int)
+
+
+@pytest.mark.parametrize(
+    "url,headers",
+    [
+        ("/v1/units?format=geojson&page_size=500", {}),
+        ("/v1/units?page_size=500", {"Accept": "application/geo+json"}),
+    ],
+)
+def test_units_as_a_geojson_feature_collection(client, url, headers):
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    collection = response.json
+    assert collection["type"] == "FeatureCollection"
+    assert len(collection["features"]) == 10 == collection["count"]
+    for feature in collection["features"]:
+        assert_rfc7946_feature(feature)
+        assert feature["geometry"] is None  # no source gives coordinates
+    pakila = next(f for f in collection["features"] if f["id"] == "pakila-work-centre")
+    assert pakila["properties"]["name"]["en"] == "Pakila Work Centre"
+    assert "latitude" not in pakila["properties"]
+
+
+def test_one_unit_as_a_geojson_feature(client):
+    feature = client.get("/v1/units/uusix-workshops?format=geojson").json
+    assert_rfc7946_feature(feature)
+    assert feature["id"] == "uusix-workshops"
+
+
+def test_a_unit_with_coordinates_gets_a_point(client):
+    from api.linked_data import unit_feature
+
+    feature = unit_feature({"id": "x", "latitude": 60.17, "longitude": 24.94, "name": {}})
+    assert feature["geometry"] == {"type": "Point", "coordinates": [24.94, 60.17]}
+
+
+# --- schema.org JSON-LD ----------------------------------------------------------------------
+
+
+def graph_of(response) -> rdflib.Graph:
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    return rdflib.Graph().parse(data=response.data, format="json-ld")
+
+
+def test_units_are_civic_structures_with_opening_hours(client):
+    graph = graph_of(
+        client.get("/v1/units/pakila-work-centre", headers={"Accept": "application/ld+json"})
+    )
+    unit = rdflib.URIRef("http://localhost/v1/units/pakila-work-centre")
+    assert (unit, RDF.type, SDO.CivicStructure) in graph
+    names = {str(name) for name in graph.objects(unit, SDO.name)}
+    assert {"Pakilan työkeskus", "Baggböle arbetscentral", "Pakila Work Centre"} == names
+    hours = list(graph.objects(unit, SDO.openingHoursSpecification))
+    assert len(hours) == 1
+    assert (hours[0], RDF.type, SDO.OpeningHoursSpecification) in graph
+    assert str(graph.value(hours[0], SDO.opens)) == "08:00"
+    assert (hours[0], SDO.dayOfWeek, SDO.Monday) in graph
+    assert str(graph.value(unit, SDO.telephone)) == "+358 9 3106 9740"
+
+
+def test_services_are_government_services_with_channels(client):
+    graph = graph_of(client.get("/v1/services/rehabilitating-work-activities?format=jsonld"))
+    service = rdflib.URIRef("http://localhost/v1/services/rehabilitating-work-activities")
+    assert (service, RDF.type, SDO.GovernmentService) in graph
+    channels = list(graph.objects(service, SDO.availableChannel))
+    assert len(channels) == 4  # three referral routes and the distance service
+    assert all((c, RDF.type, SDO.ServiceChannel) in graph for c in channels)
+
+
+def test_notices_are_covid_special_announcements(client):
+    graph = graph_of(client.get("/v1/status-notices?format=jsonld&page_size=500"))
+    announcements = set(graph.subjects(RDF.type, SDO.SpecialAnnouncement))
+    assert len(announcements) == 13
+    closure = rdflib.URIRef("http://localhost/v1/status-notices/covid-2021-summer-closure")
+    assert (
+        closure,
+        SDO.category,
+        rdflib.URIRef("https://www.wikidata.org/wiki/Q81068910"),
+    ) in graph or (
+        str(graph.value(closure, SDO.category)) == "https://www.wikidata.org/wiki/Q81068910"
+    )
+    assert str(graph.value(closure, SDO.expires)) == "2021-07-30"
+
+
+def test_the_organization_is_a_government_organization(client):
+    graph = graph_of(client.get("/v1/organizations?format=jsonld"))
+    city = rdflib.URIRef("http://localhost/v1/organizations/city-of-helsinki")
+    assert (city, RDF.type, SDO.GovernmentOrganization) in graph
+    division = rdflib.URIRef(
+        "http://localhost/v1/organizations/social-services-and-health-care-division"
+    )
+    assert (division, SDO.parentOrganization, city) in graph
+
+
+# --- DCAT-AP ---------------------------------------------------------------------------------
+
+
+def test_the_catalogue_describes_the_dataset_its_downloads_and_the_api(client):
+    response = client.get("/v1/catalog")
+    graph = graph_of(response)
+    [catalog] = graph.subjects(RDF.type, DCAT.Catalog)
+    [dataset] = graph.subjects(RDF.type, DCAT.Dataset)
+    assert (catalog, DCAT.dataset, dataset) in graph
+    assert "social rehabilitation" in str(graph.value(dataset, DCTERMS.title))
+    assert graph.value(dataset, DCTERMS.description)
+    publisher = graph.value(dataset, DCTERMS.publisher)
+    assert "City of Helsinki" in str(
+        graph.value(publisher, rdflib.URIRef("http://xmlns.com/foaf/0.1/name"))
+    )
+    assert graph.value(dataset, DCTERMS.license) == rdflib.URIRef(
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+    assert graph.value(dataset, DCTERMS.issued) is not None
+    assert graph.value(dataset, DCTERMS.modified) is not None
+    distributions = list(graph.objects(dataset, DCAT.distribution))
+    formats = {str(graph.value(d, DCTERMS["format"])) for d in distributions}
+    assert formats == {"NDJSON", "JSON", "CSV", "ZIP"}
+    assert len(distributions) == len(client.get("/v1/dumps").json["dumps"])
+    [service] = graph.subjects(RDF.type, DCAT.DataService)
+    assert graph.value(service, DCAT.endpointDescription) == rdflib.URIRef(
+        "http://localhost/v1/openapi.json"
+    )
+    assert (service, DCAT.servesDataset, dataset) in graph

@@ -1,0 +1,195 @@
+"""HTTP done right on every GET and HEAD: validators, 304s, caching, CORS and compression."""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+import pytest
+
+from api.db import db
+
+ITEMS = [
+    "/v1",
+    "/v1/units",
+    "/v1/units/pakila-work-centre",
+    "/v1/services",
+    "/v1/services/social-rehabilitation",
+    "/v1/organizations",
+    "/v1/organizations/city-of-helsinki",
+    "/v1/access-channels",
+    "/v1/access-channels/pakila-work-centre-phone",
+    "/v1/status-notices",
+    "/v1/status-notices/covid-2021-02-shops",
+    "/v1/announcements",
+    "/v1/announcements/face-masks-in-social-and-health-care",
+    "/v1/staff-duties",
+    "/v1/staff-duties/duty-assess-work-ability",
+    "/v1/units/pakila-work-centre/status?at=2021-03-15T10:00:00%2B02:00",
+    "/v1/units/pakila-work-centre/opening-hours?start=2021-03-15&end=2021-03-21",
+    "/v1/services/social-rehabilitation/status?at=2021-03-15T10:00:00%2B02:00",
+    "/v1/changes",
+    "/v1/dumps",
+    "/v1/dumps/units.ndjson",
+    "/v1/catalog",
+    "/v1/openapi.json",
+]
+
+
+@pytest.mark.parametrize("url", ITEMS)
+def test_a_304_round_trip(client, url):
+    first = client.get(url)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    assert {"Accept", "Accept-Encoding"} <= set(first.headers["Vary"].replace(" ", "").split(","))
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+    by_date = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert by_date.status_code == 304
+
+
+def test_a_304_does_not_build_the_body(client, count_queries):
+    etag = client.get("/v1/units?page_size=500").headers["ETag"]
+    count_queries.clear()
+    assert client.get("/v1/units?page_size=500", headers={"If-None-Match": etag}).status_code == 304
+    assert len(count_queries) == 1  # the data version, nothing else
+
+
+def test_etags_differ_by_query_and_representation(client):
+    plain = client.get("/v1/units").headers["ETag"]
+    assert client.get("/v1/units?lang=fi").headers["ETag"] != plain
+    assert (
+        client.get("/v1/units", headers={"Accept": "application/geo+json"}).headers["ETag"] != plain
+    )
+
+
+def test_a_change_to_the_data_changes_every_etag(app, client):
+    url = "/v1/units/pakila-work-centre"
+    old = client.get(url).headers["ETag"]
+    from api.db import utcnow
+    from api.models import Change
+
+    with app.app_context():
+        db.session.add(Change(kind="units", record_id="x", action="update", changed_at=utcnow()))
+        db.session.commit()
+    response = client.get(url, headers={"If-None-Match": old})
+    assert response.status_code == 200
+    assert response.headers["ETag"] != old
+
+
+def test_clock_dependent_answers_carry_their_minute(client):
+    response = client.get("/v1/units/pakila-work-centre/status")
+    assert response.json["at"].endswith(":00+02:00") or response.json["at"].endswith(":00+03:00")
+    again = client.get(
+        "/v1/units/pakila-work-centre/status", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code in (200, 304)  # 304 unless the minute turned in between
+
+
+def test_head_answers_like_get_without_a_body(client):
+    get = client.get("/v1/units/pakila-work-centre")
+    head = client.head("/v1/units/pakila-work-centre")
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert (
+        client.head(
+            "/v1/units/pakila-work-centre", headers={"If-None-Match": get.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+
+
+def test_max_age_is_configurable(database_url):
+    from api import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "CACHE_MAX_AGE": 3600})
+    assert app.test_client().get("/v1/units").headers["Cache-Control"] == "public, max-age=3600"
+
+
+# --- CORS ------------------------------------------------------------------------------------
+
+
+def test_reads_are_open_to_any_origin_with_the_useful_headers_exposed(client):
+    response = client.get("/v1/units", headers={"Origin": "https://portal.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    for header in ("ETag", "Link", "Last-Modified", "Content-Language", "RateLimit-Remaining"):
+        assert header in exposed
+
+
+def test_a_preflight_is_answered(client):
+    response = client.options(
+        "/v1/units/pakila-work-centre",
+        headers={
+            "Origin": "https://portal.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "If-None-Match",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
+    assert int(response.headers["Access-Control-Max-Age"]) > 0
+
+
+def test_errors_are_cors_readable_too(client):
+    assert client.get("/v1/units/nope").headers["Access-Control-Allow-Origin"] == "*"
+
+
+# --- Licence ---------------------------------------------------------------------------------
+
+
+def test_every_response_links_the_licence(client):
+    for url in ("/v1", "/v1/units?page_size=2", "/v1/dumps/units.csv"):
+        links = client.get(url).headers["Link"]
+        assert '<https://creativecommons.org/licenses/by/4.0/>; rel="license"' in links
+    assert 'rel="next"' in client.get("/v1/units?page_size=2").headers["Link"]
+
+
+# --- Compression -----------------------------------------------------------------------------
+
+
+def test_gzip_for_clients_that_accept_it(client):
+    plain = client.get("/v1/units")
+    packed = client.get("/v1/units", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert len(packed.data) < len(plain.data) / 3
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    # Revalidating the compressed copy works with its own ETag.
+    again = client.get(
+        "/v1/units", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_brotli_when_accepted(client):
+    plain = client.get("/v1/services")
+    packed = client.get("/v1/services", headers={"Accept-Encoding": "br, gzip"})
+    assert packed.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(packed.data) == plain.data
+
+
+def test_streamed_dumps_are_compressed_as_they_stream(client):
+    plain = client.get("/v1/dumps/units.ndjson")
+    packed = client.get("/v1/dumps/units.ndjson", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+
+
+def test_small_and_uncompressible_responses_are_left_alone(client):
+    small = client.get("/v1/units/nope", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers
+    archive = client.get("/v1/dumps/dataset.zip", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in archive.headers
+
+
+def test_no_compression_without_accept_encoding(client):
+    assert "Content-Encoding" not in client.get("/v1/units").headers

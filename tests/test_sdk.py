@@ -1,0 +1,289 @@
+"""Generated SDKs work the first time: a Python client (openapi-python-client) and TypeScript
+types (openapi-typescript, `tsc --strict`) are generated from the committed openapi.yaml and
+used against a live server on 127.0.0.1.
+
+The TypeScript half needs Node and npm; without them it is skipped, or fails when
+REQUIRE_SYSTEM_TESTS=1. The npm tools are pinned in tests/sdk/package-lock.json.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import yaml
+from conftest import PROJECT_ROOT, require_system
+from live_server import live_server
+
+OPENAPI = PROJECT_ROOT / "openapi.yaml"
+SDK_DIR = PROJECT_ROOT / "tests" / "sdk"
+PACKAGE = "social_services_client"
+VENV_BIN = Path(sys.executable).parent
+# The same flags `make sdk` uses.
+TSC_FLAGS = (
+    "--strict",
+    "--target",
+    "es2022",
+    "--module",
+    "commonjs",
+    "--types",
+    "node",
+    "--typeRoots",
+    str(SDK_DIR / "node_modules" / "@types"),
+)
+HELSINKI = timezone(timedelta(hours=2))
+
+
+@pytest.fixture(scope="module")
+def server(loaded_database, tmp_path_factory):
+    with live_server(loaded_database, tmp_path_factory.mktemp("sdk-server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def run(command: list, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        **kwargs,
+    )
+
+
+# --- Python: openapi-python-client -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated_package(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("python-sdk") / PACKAGE
+    # The generator formats its output with ruff, which lives beside this Python.
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = run(
+        [
+            VENV_BIN / "openapi-python-client",
+            "generate",
+            "--path",
+            OPENAPI,
+            "--config",
+            SDK_DIR / "openapi-python-client.yaml",
+            "--output-path",
+            output,
+            "--meta",
+            "none",
+            "--fail-on-warning",
+        ],
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return output
+
+
+@pytest.fixture(scope="module")
+def sdk(generated_package):
+    sys.path.insert(0, str(generated_package.parent))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(generated_package.parent))
+        for name in [name for name in sys.modules if name.partition(".")[0] == PACKAGE]:
+            del sys.modules[name]
+
+
+@pytest.fixture
+def api_client(sdk, server):
+    with sdk.Client(base_url=server, raise_on_unexpected_status=True) as client:
+        yield client
+
+
+def test_every_operation_is_a_function_named_for_its_operation_id(generated_package, spec):
+    operation_ids = {
+        operation["operationId"]
+        for item in spec["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    modules = {path.stem for path in (generated_package / "api").glob("*/*.py")} - {"__init__"}
+    assert modules == {snake(operation_id) for operation_id in operation_ids}
+
+
+def test_every_model_is_named_for_a_component_schema(generated_package, spec):
+    """An anonymous inline schema would come out as e.g. `ListUnitsResponse200`."""
+    components = sorted((snake(name) for name in spec["components"]["schemas"]), key=len)
+    models = {path.stem for path in (generated_package / "models").glob("*.py")} - {"__init__"}
+    unnamed = {
+        model
+        for model in models
+        if not any(model == name or model.startswith(f"{name}_") for name in components)
+    }
+    assert not unnamed
+
+
+def test_the_python_client_pages_through_every_unit(sdk, api_client):
+    from social_services_client.api.units import list_units
+    from social_services_client.models import Unit, UnitPage
+    from social_services_client.types import UNSET
+
+    ids, cursor, pages = [], UNSET, 0
+    while True:
+        page = list_units.sync(client=api_client, page_size=3, cursor=cursor)
+        assert isinstance(page, UnitPage)
+        assert all(isinstance(unit, Unit) for unit in page.results)
+        ids.extend(unit.id for unit in page.results)
+        pages += 1
+        if page.next_ is None:
+            break
+        # The `next` link is followed as is; its opaque cursor is all the client needs.
+        (cursor,) = parse_qs(urlsplit(page.next_).query)["cursor"]
+    assert pages > 1
+    assert len(ids) == page.count
+    assert ids == sorted(set(ids))
+    assert "pakila-work-centre" in ids
+
+
+def test_the_python_client_reads_a_unit_with_typed_access_channels(sdk, api_client):
+    from social_services_client.api.units import get_unit
+    from social_services_client.models import (
+        PhoneChannel,
+        PostalAddressChannel,
+        Unit,
+        VisitingAddressChannel,
+        WebPageChannel,
+    )
+
+    unit = get_unit.sync("pakila-work-centre", client=api_client)
+    assert isinstance(unit, Unit)
+    assert unit.id == "pakila-work-centre"
+    assert unit.name.fi == "Pakilan työkeskus"
+    assert unit.type_ == "work_centre"  # an extensible enum arrives as a plain string
+    assert isinstance(unit.modified_at, datetime) and unit.modified_at.tzinfo is not None
+    channels = {channel.type_.value: channel for channel in unit.access_channels}
+    assert isinstance(channels["phone"], PhoneChannel)
+    assert channels["phone"].number == unit.phone
+    assert isinstance(channels["visiting_address"], VisitingAddressChannel)
+    assert isinstance(channels["postal_address"], PostalAddressChannel)
+    assert isinstance(channels["web_page"], WebPageChannel)
+
+
+def test_the_python_client_reads_a_status(sdk, api_client, server):
+    from social_services_client.api.units import get_unit_status
+    from social_services_client.models import UnitStatus
+
+    at = datetime(2021, 3, 15, 10, tzinfo=HELSINKI)
+    status = get_unit_status.sync("pakila-work-centre", client=api_client, at=at)
+    assert isinstance(status, UnitStatus)
+    assert status.unit_id == "pakila-work-centre"
+    assert status.at == at
+    assert status.state == "new_clients_admitted"
+    assert status.open_to_public is True
+    assert status.since is not None and status.since <= at < status.next_change
+    assert status.decided_by.regular_hours_ids == ["pakila-work-centre-weekdays"]
+    # The typed model says what the wire says.
+    raw = httpx.get(
+        f"{server}/v1/units/pakila-work-centre/status", params={"at": at.isoformat()}
+    ).json()
+    assert status.state == raw["state"]
+    assert [notice.id for notice in status.notices] == [n["id"] for n in raw["notices"]]
+
+
+def test_the_python_client_gets_a_typed_problem_for_a_missing_unit(sdk, api_client):
+    from social_services_client.api.units import get_unit
+    from social_services_client.models import Problem
+
+    response = get_unit.sync_detailed("no-such-unit", client=api_client)
+    assert response.status_code == 404
+    problem = response.parsed
+    assert isinstance(problem, Problem)
+    assert problem.status == 404
+    assert problem.title == "Not Found"
+    assert problem.type_ == "about:blank"
+    assert problem.instance == "/v1/units/no-such-unit"
+    assert "no-such-unit" in problem.detail
+
+
+# --- TypeScript: openapi-typescript and tsc --strict -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def node_tools() -> Path:
+    """tests/sdk/node_modules/.bin, installed from the lock file when missing or stale."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    require_system("node", node is not None)
+    require_system("npm", npm is not None)
+    stamp = SDK_DIR / "node_modules" / ".installed"
+    lock = SDK_DIR / "package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        result = run([npm, "ci", "--prefix", SDK_DIR, "--no-audit", "--no-fund"])
+        require_system(
+            f"the npm packages of tests/sdk ({result.stderr[-500:]})", not result.returncode
+        )
+        stamp.touch()
+    return SDK_DIR / "node_modules" / ".bin"
+
+
+@pytest.fixture(scope="module")
+def typescript_project(node_tools, tmp_path_factory) -> Path:
+    """The generated types and a copy of tests/sdk/example.ts, side by side."""
+    directory = tmp_path_factory.mktemp("typescript-sdk")
+    result = run(
+        [node_tools / "openapi-typescript", OPENAPI, "--output", directory / "schema.d.ts"]
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    shutil.copy(SDK_DIR / "example.ts", directory / "example.ts")
+    return directory
+
+
+def test_the_typescript_types_have_every_operation_and_named_schemas(typescript_project, spec):
+    types = (typescript_project / "schema.d.ts").read_text(encoding="utf-8")
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "operationId" in operation:
+                assert f"    {operation['operationId']}: {{" in types
+    for name in spec["components"]["schemas"]:
+        assert f"        {name}: " in types
+
+
+def test_the_typescript_example_compiles_with_strict_types(node_tools, typescript_project):
+    result = run([node_tools / "tsc", *TSC_FLAGS, "--noEmit", "example.ts"], cwd=typescript_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_compiled_typescript_example_talks_to_the_api(node_tools, typescript_project, server):
+    out = typescript_project / "js"
+    result = run(
+        [node_tools / "tsc", *TSC_FLAGS, "--outDir", out, "example.ts"], cwd=typescript_project
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(
+        [shutil.which("node"), out / "example.js", server, "rehabilitating-work-activities"]
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert "pakila-work-centre" in summary["unit_ids"]
+    assert summary["unit"]["id"] == summary["unit_ids"][0]
+    assert summary["status"]["state"]
+    assert summary["problem"] == {
+        "status": 404,
+        "title": "Not Found",
+        "instance": "/v1/units/no-such-unit",
+    }
