@@ -402,3 +402,33 @@ def test_instants_outside_the_supported_years_are_400(client):
     response = client.get("/v1/units/pakila-work-centre/status?at=0001-01-01T00:00:00Z")
     assert response.status_code == 400
     assert "1900" in response.json["errors"][0]["message"]
+
+
+def test_the_status_of_a_deleted_unit_is_gone(app, client, tmp_path):
+    import shutil
+
+    import yaml
+    from conftest import DATA_DIR
+
+    from api.loader import load_dataset
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    units = yaml.safe_load((data / "units.yaml").read_text(encoding="utf-8"))
+    units = [u for u in units if u["id"] != "social-rehabilitation-office"]
+    (data / "units.yaml").write_text(yaml.safe_dump(units, allow_unicode=True))
+    channels = yaml.safe_load((data / "access_channels.yaml").read_text(encoding="utf-8"))
+    for channel in channels:
+        channel["unit_ids"] = [
+            u for u in channel["unit_ids"] if u != "social-rehabilitation-office"
+        ]
+    channels = [c for c in channels if c["unit_ids"] or c["service_ids"]]
+    (data / "access_channels.yaml").write_text(yaml.safe_dump(channels, allow_unicode=True))
+    with app.app_context():
+        session = db.new_session()
+        load_dataset(session, data)
+        session.close()
+    for path in ("status", "opening-hours", "opening-hours.ics"):
+        response = client.get(f"/v1/units/social-rehabilitation-office/{path}")
+        assert response.status_code == 410, path
+        assert response.content_type == "application/problem+json"

@@ -2,20 +2,9 @@
 
 import yaml
 from flask import current_app, redirect, url_for
-from sqlalchemy import func, select, union_all
 
-from api.db import db
+from api.headers import data_version
 from api.http import Blueprint
-from api.models import (
-    AccessChannel,
-    Announcement,
-    OpeningHours,
-    Organization,
-    Service,
-    StaffDuty,
-    StatusNotice,
-    Unit,
-)
 from schemas.dumps import NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL, IndexSchema
 
@@ -25,17 +14,6 @@ blp = Blueprint(
     url_prefix="/v1",
     description="The API index: the dataset's title, publisher, licence and attribution, when "
     "it last changed, and links to every collection, the docs and the spec.",
-)
-
-ALL_MODELS = (
-    Organization,
-    Service,
-    Unit,
-    OpeningHours,
-    AccessChannel,
-    StatusNotice,
-    Announcement,
-    StaffDuty,
 )
 
 COLLECTION_ENDPOINTS = {
@@ -50,15 +28,8 @@ COLLECTION_ENDPOINTS = {
 
 
 def last_modified():
-    """When any record last changed."""
-    latest = union_all(
-        *(select(func.max(m.modified_at).label("at")) for m in ALL_MODELS)
-    ).subquery()
-    value = db.session.scalar(select(func.max(latest.c.at)))
-    if value is None:
-        return None
-    # max() over a union loses the column type; read it back through the model's type.
-    return Unit.__table__.c.modified_at.type.process_result_value(value, db.engine.dialect)
+    """When any record last changed: the latest entry of the change log."""
+    return data_version()[1]
 
 
 @blp.route("", strict_slashes=True)

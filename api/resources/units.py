@@ -4,9 +4,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest
 
 from api.calendar import opening_hours_calendar
+from api.db import db
 from api.headers import clock_dependent, now_minute
 from api.http import (
     Blueprint,
@@ -96,10 +97,9 @@ def get_unit(args, unit_id):
 
 
 def _facts_or_404(unit_id: str):
-    facts = unit_facts([unit_id]).get(unit_id)
-    if facts is None:
-        raise NotFound(f"No unit with id '{unit_id}'.")
-    return facts
+    """The engine's input for a unit, or the unit's 404 / 410 problem."""
+    get_or_404(Unit, unit_id)
+    return unit_facts([unit_id])[unit_id]
 
 
 @blp.route("/<unit_id>/status")
@@ -171,8 +171,8 @@ def get_unit_opening_hours_calendar(args, unit_id):
     The same days as `opening-hours`, one event per opening span, for a calendar app to
     subscribe to. Without `start` and `end` the feed covers a week back and 90 days ahead.
     """
-    unit = get_or_404(Unit, unit_id)
     facts = _facts_or_404(unit_id)
+    unit = db.session.get(Unit, unit_id)
     if not args.get("start") and not args.get("end"):
         today = datetime.now(facts.zone).date()
         args = {**args, "start": today - timedelta(days=7), "end": today + timedelta(days=90)}
