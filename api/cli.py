@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask --app wsgi data load [PATH]`."""
+"""Flask CLI commands: `flask --app wsgi data load [PATH]`, `flask --app wsgi db upgrade`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,50 @@ from flask.cli import AppGroup
 
 from api.db import db
 from api.loader import COLLECTIONS, LoadError, read_dataset, write_dataset
+from api.migrations import alembic_config, ensure_schema
 
 data_cli = AppGroup("data", help="Manage the dataset.")
+db_cli = AppGroup("db", help="Manage the database schema (Alembic migrations in api/migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Migrate the database at DATABASE_URL to REVISION (default: the newest). `make migrate`."""
+    from alembic import command
+
+    config = alembic_config(current_app.config["DATABASE_URL"])
+    command.upgrade(config, revision)
+    command.current(config)  # prints the revision now in place, e.g. "0001 (head)"
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade_command(revision: str) -> None:
+    """Migrate the database at DATABASE_URL back to REVISION (`base`: no tables)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_cli.command("current")
+def current_command() -> None:
+    """Show the revision the database at DATABASE_URL is at."""
+    from alembic import command
+
+    command.current(alembic_config(current_app.config["DATABASE_URL"]), verbose=False)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def revision_command(message: str) -> None:
+    """Write a new migration from the difference between the models and the database at
+    DATABASE_URL (which must be at the newest revision). Review it before committing."""
+    from alembic import command
+
+    command.revision(
+        alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True
+    )
 
 
 @data_cli.command("load")
@@ -20,7 +62,7 @@ def load_command(path: str | None) -> None:
     """Validate PATH (default: the DATA_DIR setting, data/) and replace the database content
     with it in one transaction. A bad file changes nothing."""
     path = path or current_app.config["DATA_DIR"]
-    db.create_all()
+    ensure_schema(db.engine)
     try:
         dataset = read_dataset(path)
     except LoadError as error:
@@ -73,3 +115,4 @@ def generate_command(units: int, database_url: str) -> None:
 
 def init_app(app) -> None:
     app.cli.add_command(data_cli)
+    app.cli.add_command(db_cli)

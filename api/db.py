@@ -53,18 +53,45 @@ def make_engine(url: str) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
+    else:
+        # A server may drop idle connections (restarts, failovers): test each before use.
+        engine = create_engine(url, pool_pre_ping=True)
+    _speak_the_dialect(engine)
+    return engine
+
+
+def _speak_the_dialect(engine: Engine) -> None:
+    """Everything that only one database needs, in one place; the rest of the code is
+    dialect-neutral SQLAlchemy (ids sort bytewise on both: api.models.ID)."""
+    if engine.dialect.name == "sqlite":
+        in_memory = engine.url.database in (None, "", ":memory:")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             # Foreign keys are off by default in SQLite; WAL lets readers run beside the loader.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url and url != "sqlite://":
+            if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    elif engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "before_cursor_execute", retval=True)
+        def _no_nul_in_lookups(_conn, _cursor, statement, parameters, context, _executemany):
+            # PostgreSQL text cannot hold NUL, and refuses a query that binds one, where SQLite
+            # simply finds nothing. A value from a URL (a filter, a cursor) with NUL in it cannot
+            # match any stored text, nor can it with U+FFFD instead, which PostgreSQL accepts.
+            # Writes are left alone: bad data must fail loudly.
+            if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+                return statement, parameters
+            if isinstance(parameters, dict):
+                parameters = {key: _without_nul(value) for key, value in parameters.items()}
+            return statement, parameters
+
+
+def _without_nul(value):
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
 class Database:

@@ -15,7 +15,7 @@ from typing import Any
 import flask_smorest
 from flask import current_app, g, request, url_for
 from marshmallow import RAISE
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest, Gone, HTTPException, NotFound
@@ -322,6 +322,8 @@ def decode_cursor(cursor: str, width: int) -> tuple[str, tuple]:
             raise ValueError
         if not all(isinstance(part, str | int) and not isinstance(part, bool) for part in key):
             raise ValueError
+        if any(isinstance(part, int) and not -(2**62) < part < 2**62 for part in key):
+            raise ValueError
         return direction, tuple(key)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise BadRequest(
@@ -337,7 +339,7 @@ def _page_url(cursor: str) -> str:
 
 def paginate(
     statement: Select,
-    order_by: tuple[InstrumentedAttribute, ...],
+    order_by: tuple[InstrumentedAttribute | ColumnElement, ...],
     args: dict,
     options: Iterable = (),
 ) -> dict[str, Any]:
@@ -345,14 +347,29 @@ def paginate(
 
     `order_by` must end in a unique column (the id) so the order is total; the cursor records
     the sort key of the page's first or last row, so any page costs what the first one does.
+    A key that is not a model column (a search rank, a distance) must be an integer expression
+    with a name (a label or a subquery's column): it is selected beside each record and set on
+    it as an attribute of that name.
     """
     page_size = args["page_size"]
     count = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    key_of: Callable[[Any], tuple] = lambda obj: tuple(getattr(obj, c.key) for c in order_by)  # noqa: E731
+    computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
+
+    def key_of(row) -> tuple:
+        obj, values = row[0], dict(zip((c.key for c in computed), row[1:], strict=True))
+        return tuple(
+            getattr(obj, c.key) if isinstance(c, InstrumentedAttribute) else values[c.key]
+            for c in order_by
+        )
 
     direction, key = ("n", None)
     if args.get("cursor"):
         direction, key = decode_cursor(args["cursor"], len(order_by))
+        if any(
+            not isinstance(c, InstrumentedAttribute) and not isinstance(part, int)
+            for c, part in zip(order_by, key, strict=True)
+        ):
+            raise BadRequest("The cursor does not belong to this ordering; start again.")
     columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
     bound = key if len(order_by) > 1 else key[0] if key else None
     if direction == "n":
@@ -362,11 +379,15 @@ def paginate(
     else:
         statement = statement.where(columns < bound).order_by(*(c.desc() for c in order_by))
 
-    rows = list(db.session.scalars(statement.options(*options).limit(page_size + 1)))
+    statement = statement.add_columns(*computed).options(*options).limit(page_size + 1)
+    rows = list(db.session.execute(statement))
     more = len(rows) > page_size
     rows = rows[:page_size]
     if direction == "p":
         rows.reverse()
+    for row in rows:
+        for name, value in zip((c.key for c in computed), row[1:], strict=True):
+            setattr(row[0], name, value)
     has_next = more if direction == "n" else True
     has_previous = (key is not None) if direction == "n" else more
     links = {
@@ -378,7 +399,7 @@ def paginate(
     if direction == "p" and not rows and key is not None:
         links["next"] = None
     g.page_links = links
-    return {"count": count, **links, "results": rows}
+    return {"count": count, **links, "results": [row[0] for row in rows]}
 
 
 def link_header(links: dict[str, str | None]) -> str | None:

@@ -40,6 +40,7 @@ from api.models import (
 )
 from api.notices import NoticeDates, derive_validity
 from api.representations import KINDS, PUBLISHED, iter_records, representation
+from api.search import refresh_search_index
 from api.status import minute_rows, parse_spans
 from api.status import notice_targets as targets_of_notice
 from schemas.access_channels import AccessChannelInputSchema
@@ -411,7 +412,8 @@ def stamp_representations(session: Session, now) -> list[tuple[str, str, str]]:
 
 def refresh_derived(session: Session) -> None:
     """Rebuild what the status filters query: every unit each notice applies to, and the
-    opening hours as minute ranges per weekday. Call inside the writing transaction."""
+    opening hours as minute ranges per weekday; and the full-text search index (`q=`).
+    Call inside the writing transaction."""
     children: dict[str, list[str]] = {}
     for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
         if parent_id:
@@ -450,6 +452,7 @@ def refresh_derived(session: Session) -> None:
                 )
     if spans:
         session.execute(insert(OpeningSpan), spans)
+    refresh_search_index(session)
     session.flush()
 
 

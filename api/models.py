@@ -29,7 +29,9 @@ from api.db import Base, UTCDateTime
 
 LocalizedText = dict[str, str | None]
 
-ID = String(100)
+# Ids sort bytewise on every database (PostgreSQL would otherwise use the locale's collation),
+# so pages, dumps and the change feed come in the same order everywhere.
+ID = String(100).with_variant(String(100, collation="C"), "postgresql")
 
 
 class Record:

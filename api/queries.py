@@ -3,13 +3,15 @@ engine's input from the database, and the engine's rules as SQL conditions."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
+from api import search
 from api.db import db
 from api.models import OpeningHours, OpeningSpan, StatusNotice, Unit, notice_targets
 from api.status import (
@@ -55,6 +57,55 @@ def where_valid_on(
         return statement
     day = local_date(instant)
     return statement.where(or_(start.is_(None), start <= day), or_(end.is_(None), end >= day))
+
+
+# --- Search and geo --------------------------------------------------------------------------
+
+
+def where_matches(
+    statement: Select, model, query: str | None
+) -> tuple[Select, ColumnElement | None]:
+    """Only records matching the full-text `query` (see api.search), and their relevance rank
+    (an integer, lower is better) to order by; no filter and no rank when `query` is absent."""
+    if query is None:
+        return statement, None
+    found = search.matches(db.session, model.__tablename__, query).subquery("search_matches")
+    return statement.join(found, found.c.record_id == model.id), found.c.rank
+
+
+EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
+
+
+def where_near(
+    statement: Select, point: tuple[float, float] | None, radius_m: int | None
+) -> tuple[Select, ColumnElement | None]:
+    """Only units with coordinates within `radius_m` metres of `point` (lat, lon), and the
+    squared distance in whole square metres (`squared_distance_m2`) to order by.
+
+    An equirectangular distance, with the cosine of the mean latitude linearised around the
+    point's: only + - * in SQL, so it runs on any database, and well within 0.1% of the
+    great-circle distance at 100 km. Rows far off in latitude cannot pass, whatever the
+    linearised cosine does there, because the latitude term alone exceeds the radius."""
+    if point is None:
+        return statement, None
+    latitude, longitude = point
+    cos0, sin0 = math.cos(math.radians(latitude)), math.sin(math.radians(latitude))
+    north = Unit.latitude - latitude
+    east = (Unit.longitude - longitude) * (cos0 - sin0 * math.radians(1) / 2 * north)
+    squared = (north * north + east * east) * (METRES_PER_DEGREE * METRES_PER_DEGREE)
+    statement = statement.where(
+        Unit.latitude.is_not(None), Unit.longitude.is_not(None), squared <= radius_m * radius_m
+    )
+    return statement, cast(squared, BigInteger).label("squared_distance_m2")
+
+
+def where_in_bbox(statement: Select, bbox: tuple[float, float, float, float] | None) -> Select:
+    """Only units with coordinates inside `bbox` (west, south, east, north), edges included."""
+    if bbox is None:
+        return statement
+    west, south, east, north = bbox
+    return statement.where(Unit.latitude.between(south, north), Unit.longitude.between(west, east))
 
 
 # --- Opening status --------------------------------------------------------------------------

@@ -320,6 +320,30 @@ def LanguageFilter() -> CommaSeparated:  # noqa: N802
     )
 
 
+# Letters of the Latin alphabets (with their accented forms) and digits: a search must have one.
+SEARCH_PATTERN = "[0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+
+
+def _has_a_word(value: str) -> None:
+    if not re.search(SEARCH_PATTERN, value):
+        raise ValidationError("Search for at least one letter or digit.")
+
+
+def SearchText(noun: str, example: str) -> fields.String:  # noqa: N802
+    """`q=`: full-text search over names and descriptions in every language."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=200), _has_a_word],
+        metadata={
+            "description": f"Full-text search over the {noun}' names and descriptions in "
+            "Finnish, Swedish and English. Every word must match, as a prefix (`uusi` finds "
+            "Uusix), ignoring case and accents (`kylasaari` finds Kyläsaari). Results are "
+            "ordered by relevance, name matches first, then by id.",
+            "example": example,
+            "pattern": SEARCH_PATTERN,
+        },
+    )
+
+
 class ListArgsSchema(Schema):
     """Query parameters every collection takes."""
 

@@ -13,6 +13,7 @@ from schemas.common import (
     RecordInputSchema,
     RecordSchema,
     RefSchema,
+    SearchText,
     page_of,
 )
 
@@ -62,6 +63,7 @@ class ServiceQueryArgsSchema(ListArgsSchema):
     format = Format("json", "jsonld")
     organization_id = IdFilter("Only services of this organization.", "social-rehabilitation-team")
     unit_id = IdFilter("Only services offered at this unit.", "pakila-work-centre")
+    q = SearchText("services", "kuntouttava")
 
 
 ServicePageSchema = page_of(ServiceSchema)

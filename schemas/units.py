@@ -1,6 +1,8 @@
 """Service units: locations and sub-locations, their services, ways in and opening hours."""
 
-from marshmallow import fields, validate
+import re
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.access_channels import AccessChannelSchema
 from schemas.common import (
@@ -20,6 +22,7 @@ from schemas.common import (
     RecordInputSchema,
     RecordSchema,
     RefSchema,
+    SearchText,
     page_of,
 )
 from schemas.opening_hours import OpeningHoursSchema
@@ -98,6 +101,14 @@ class UnitSchema(RecordSchema):
     )
     access_channels = fields.List(fields.Nested(AccessChannelSchema), required=True)
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
+    distance_m = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Only in lists with `near`: metres from that point to the unit, "
+            "rounded to whole metres.",
+            "example": 850,
+        },
+    )
 
 
 class UnitInputSchema(RecordInputSchema):
@@ -116,6 +127,27 @@ class UnitItemArgsSchema(ItemArgsSchema):
     """Item parameters of a unit, which also has GeoJSON and JSON-LD forms."""
 
     format = Format("json", "geojson", "jsonld")
+
+
+# Decimal degrees in range, as patterns so the spec says which values are valid.
+LATITUDE = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]?[0-9])(?:\.[0-9]+)?)"
+MAX_RADIUS_M = 100_000
+
+
+class Coordinates(fields.String):
+    """A query-string list of decimal degrees matching `pattern`, read as a tuple of floats."""
+
+    def __init__(self, parts: tuple[str, ...], **kwargs):
+        self.pattern = "^" + ",".join(parts) + "$"
+        metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(self.pattern, text):
+            raise ValidationError(f"Expected decimal degrees: {self.pattern}")
+        return tuple(float(part) for part in text.split(","))
 
 
 class UnitQueryArgsSchema(ListArgsSchema):
@@ -138,6 +170,42 @@ class UnitQueryArgsSchema(ListArgsSchema):
         },
     )
     at = Instant("The instant `state` is read at (default now).", "2021-03-15T10:00:00+02:00")
+    q = SearchText("units", "uusix")
+    near = Coordinates(
+        (LATITUDE, LONGITUDE),
+        metadata={
+            "description": "`<latitude>,<longitude>` (WGS 84 decimal degrees): only units within "
+            "`radius` metres of this point, nearest first, each with its `distance_m`. Needs "
+            "`radius`. Units without coordinates never match.",
+            "example": "60.2,24.97",
+        },
+    )
+    radius = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_RADIUS_M),
+        metadata={
+            "description": f"Metres from `near` (1–{MAX_RADIUS_M}); only with `near`.",
+            "example": 2000,
+        },
+    )
+    bbox = Coordinates(
+        (LONGITUDE, LATITUDE, LONGITUDE, LATITUDE),
+        metadata={
+            "description": "`<west>,<south>,<east>,<north>` (WGS 84 decimal degrees, west < "
+            "east, south < north): only units inside this box, edges included. Units without "
+            "coordinates never match.",
+            "example": "24.9,60.15,25.1,60.25",
+        },
+    )
+
+    @validates_schema
+    def _geo_parameters_are_consistent(self, data, **_kwargs):
+        if ("near" in data) != ("radius" in data):
+            missing = "radius" if "near" in data else "near"
+            raise ValidationError("`near` and `radius` go together.", missing)
+        if "bbox" in data:
+            west, south, east, north = data["bbox"]
+            if not (west < east and south < north):
+                raise ValidationError("Needs west < east and south < north.", "bbox")
 
 
 UnitPageSchema = page_of(UnitSchema)

@@ -1,12 +1,22 @@
-"""Fixtures: an app over a fresh copy of the shipped dataset for every test."""
+"""Fixtures: an app over a fresh copy of the shipped dataset for every test.
+
+By default the copies are SQLite files. With TEST_DATABASE_URL set to a PostgreSQL server
+(`postgresql+psycopg://postgres@127.0.0.1:5433/postgres`, see `make test-postgres`), the dataset
+is loaded once into a template database and every test gets `CREATE DATABASE ... TEMPLATE` of
+it, dropped afterwards. The URL's own database is only used to create and drop the others.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from api import create_app
 from api.config import PROJECT_ROOT
@@ -14,27 +24,158 @@ from api.db import db
 from api.loader import load_dataset
 
 DATA_DIR = PROJECT_ROOT / "data"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+# Deselected when the suite runs a second time on PostgreSQL: they start browsers or build
+# SDKs over a SQLite live server, or are slow property tests of the SQL conditions; the rest
+# of the suite covers every query they make.
+SQLITE_ONLY_MODULES = (
+    "test_docs_browser.py",
+    "test_sdk.py",
+    "test_status_properties.py",
+)
 
 
-@pytest.fixture(scope="session")
-def loaded_database(tmp_path_factory) -> Path:
-    """The shipped dataset loaded once into a SQLite file; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "loaded.sqlite3"
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}"})
+class _Postgres:
+    """Creates and drops the suite's databases on the server at TEST_DATABASE_URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.prefix = f"test_{os.getpid()}"
+        self._names = itertools.count()
+        self._engine: Engine | None = None
+        self.created: list[str] = []
+
+    @property
+    def admin(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        return self._engine
+
+    def reachable(self) -> tuple[bool, str]:
+        try:
+            with self.admin.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means "not usable"
+            return False, str(error).splitlines()[0]
+        return True, ""
+
+    def create(self, label: str, template: str | None = None) -> str:
+        name = f"{self.prefix}_{next(self._names)}_{label}"
+        statement = f'CREATE DATABASE "{name}"'
+        if template:
+            statement += f' TEMPLATE "{template}"'
+        with self.admin.connect() as connection:
+            connection.execute(text(statement))
+        self.created.append(name)
+        return name
+
+    def drop(self, name: str) -> None:
+        # WITH (FORCE) terminates whatever connections a test left behind (PostgreSQL 13+).
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if name in self.created:
+            self.created.remove(name)
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+
+POSTGRES = _Postgres(TEST_DATABASE_URL) if TEST_DATABASE_URL else None
+
+
+def postgres() -> _Postgres:
+    """The server in PostgreSQL mode; a missing one fails (REQUIRE_SYSTEM_TESTS=1) or skips."""
+    available, reason = POSTGRES.reachable()
+    require_system(f"PostgreSQL at {TEST_DATABASE_URL} ({reason})", available)
+    return POSTGRES
+
+
+def empty_database_url(directory: Path, label: str = "fresh") -> str:
+    """A new, empty database: a SQLite file in `directory`, or a PostgreSQL database (dropped
+    at the end of the session) in PostgreSQL mode. For tests and modules that build their own."""
+    if POSTGRES is None:
+        return f"sqlite:///{Path(directory) / f'{label}.sqlite3'}"
+    server = postgres()
+    return server.url_of(server.create(label))
+
+
+def pytest_collection_modifyitems(config, items):
+    if POSTGRES is None:
+        return
+    deselected = [item for item in items if item.path.name in SQLITE_ONLY_MODULES]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.path.name not in SQLITE_ONLY_MODULES]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if POSTGRES is not None:
+        for name in list(POSTGRES.created):
+            POSTGRES.drop(name)
+        POSTGRES.admin.dispose()
+
+
+def _load(url: str) -> None:
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
     with app.app_context():
         db.create_all()
         session = db.new_session()
         load_dataset(session, DATA_DIR)
         session.close()
+        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def loaded_database(tmp_path_factory) -> Path:
+    """The shipped dataset loaded once into a SQLite file; each test gets its own copy (the live
+    servers of the browser and SDK tests use it too, in either mode)."""
+    path = tmp_path_factory.mktemp("template") / "loaded.sqlite3"
+    _load(f"sqlite:///{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def loaded_template():
+    """PostgreSQL mode: the name of a database holding the shipped dataset, to copy from."""
+    server = postgres()
+    name = server.create("template")
+    _load(server.url_of(name))
+    yield name
+    server.drop(name)
+
+
 @pytest.fixture
-def database_url(loaded_database, tmp_path) -> str:
-    copy = tmp_path / "test.sqlite3"
-    shutil.copyfile(loaded_database, copy)
-    return f"sqlite:///{copy}"
+def fresh_database_url(tmp_path):
+    """`fresh_database_url(label)` -> the URL of a new, empty database in either mode."""
+    created: list[str] = []
+
+    def make(label: str = "fresh") -> str:
+        url = empty_database_url(tmp_path, label)
+        created.append(url)
+        return url
+
+    yield make
+    if POSTGRES is not None:
+        for url in created:
+            POSTGRES.drop(make_url(url).database)
+
+
+def _copy_of_loaded(request, directory: Path, label: str) -> str:
+    if POSTGRES is None:
+        copy = directory / f"{label}.sqlite3"
+        shutil.copyfile(request.getfixturevalue("loaded_database"), copy)
+        return f"sqlite:///{copy}"
+    template = request.getfixturevalue("loaded_template")
+    return POSTGRES.url_of(POSTGRES.create(label, template=template))
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> str:
+    url = _copy_of_loaded(request, tmp_path, "test")
+    yield url
+    if POSTGRES is not None:
+        POSTGRES.drop(make_url(url).database)
 
 
 @pytest.fixture
@@ -80,13 +221,15 @@ def get_all(client, url: str) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def readonly_app(loaded_database, tmp_path_factory):
+def readonly_app(request, tmp_path_factory):
     """One app for tests that only read (the property-based API tests), shared across them."""
-    copy = tmp_path_factory.mktemp("readonly") / "readonly.sqlite3"
-    shutil.copyfile(loaded_database, copy)
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{copy}"})
+    url = _copy_of_loaded(request, tmp_path_factory.mktemp("readonly"), "readonly")
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
     yield app
+    db.session.remove()
     db.engine.dispose()
+    if POSTGRES is not None:
+        POSTGRES.drop(make_url(url).database)
 
 
 def require_system(what: str, available: bool) -> None:

@@ -6,8 +6,8 @@ from api import create_app
 from api.db import db
 
 
-def test_the_factory_reads_database_url_from_the_environment(monkeypatch, tmp_path):
-    url = f"sqlite:///{tmp_path / 'from-env.sqlite3'}"
+def test_the_factory_reads_database_url_from_the_environment(monkeypatch, fresh_database_url):
+    url = fresh_database_url("from_env")
     monkeypatch.setenv("DATABASE_URL", url)
     app = create_app({"TESTING": True})
     try:
@@ -43,8 +43,8 @@ def test_the_index_links_every_collection_and_names_the_licence(client):
     assert index["last_modified"] == latest
 
 
-def test_the_index_of_an_empty_database_has_no_last_modified(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
+def test_the_index_of_an_empty_database_has_no_last_modified(fresh_database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": fresh_database_url("empty")})
     with app.app_context():
         db.create_all()
     response = app.test_client().get("/v1")
@@ -57,3 +57,11 @@ def test_the_index_of_an_empty_database_has_no_last_modified(tmp_path):
         "results": [],
     }
     db.engine.dispose()
+
+
+def test_a_filter_value_with_a_nul_character_finds_nothing(client):
+    """PostgreSQL refuses NUL in text where SQLite just finds nothing; both answer alike."""
+    response = client.get("/v1/staff-duties?service_id=social-rehabilitation%00,x%00y")
+    assert response.status_code == 200, response.json
+    assert response.json["count"] == 0
+    assert client.get("/v1/units/pakila%00work-centre").status_code == 404

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import DATA_DIR
+from sqlalchemy import select
 
-from api.db import db
+from api.db import Base, db, make_engine
 from api.loader import LoadError, load_dataset
 
 
@@ -27,12 +27,18 @@ def edit(path: Path, change) -> None:
     path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def database_dump(database_url: str) -> list[str]:
-    connection = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+def database_dump(database_url: str) -> list[tuple]:
+    """Every row of every table, in primary-key order, on either database."""
+    engine = make_engine(database_url)
     try:
-        return list(connection.iterdump())
+        with engine.connect() as connection:
+            return [
+                (table.name, *row)
+                for table in Base.metadata.sorted_tables
+                for row in connection.execute(select(table).order_by(*table.primary_key.columns))
+            ]
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def load(app, directory):

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import schemathesis
-from conftest import DATA_DIR
+from conftest import DATA_DIR, empty_database_url
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
@@ -33,7 +33,9 @@ ALL_CHECKS = CHECKS.get_all()
 def _build_app():
     """An app over the shipped dataset, built at import: schemathesis parametrizes at collection."""
     directory = Path(tempfile.mkdtemp(prefix="schemathesis-"))
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{directory / 'api.sqlite3'}"})
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": empty_database_url(directory, "schemathesis")}
+    )
     with app.app_context():
         db.create_all()
         session = db.new_session()
@@ -44,6 +46,15 @@ def _build_app():
 
 APP = _build_app()
 schema = schemathesis.openapi.from_wsgi("/v1/openapi.json", APP)
+
+
+@pytest.fixture(autouse=True)
+def _app_database():
+    """`db` is one per process and every app the other tests build re-points it (at databases
+    that are gone by now under PostgreSQL): point it back at this module's."""
+    db.configure(APP.config["DATABASE_URL"])
+    yield
+    db.session.remove()
 
 
 @pytest.fixture
@@ -74,17 +85,22 @@ IDENTITY = {"Accept-Encoding": "identity"}
 
 
 def repair_what_the_spec_cannot_say(case) -> None:
-    """Two constraints OpenAPI cannot express, repaired in generated valid-looking requests
+    """Constraints OpenAPI cannot express, repaired in generated valid-looking requests
     (out-of-shape values, the negative tests, are left alone):
 
-    - a cursor (or the feed's `since`) is opaque: only one the API issued is valid, so a
-      made-up one becomes a real one;
+    - a cursor (or the feed's `since`) is opaque: only one the API issued (for the same
+      ordering, with `q` or `near`) is valid, so a made-up one becomes a real one;
+    - `near` and `radius` go together; a bbox's west is less than its east, south than north;
     - `end` must not be before `start` nor more than a year after it.
     """
     query = case.query or {}
+    _repair_geo(query)
     cursor = query.get("cursor")
     if isinstance(cursor, str) and 1 <= len(cursor) <= 1000:
-        query["cursor"] = CURSORS[case.operation.path]
+        if ORDERINGS & set(query):
+            _cursor_for_this_ordering(case.operation.path, query)
+        else:
+            query["cursor"] = CURSORS[case.operation.path]
     since = query.get("since")
     if isinstance(since, str) and 1 <= len(since) <= 100:
         query["since"] = FEED_CURSOR
@@ -93,6 +109,37 @@ def repair_what_the_spec_cannot_say(case) -> None:
         query["end"] = min(start + timedelta(days=6), LAST_DAY).isoformat()
         if _as_day(query["end"]) < start:
             query["start"] = query["end"]
+
+
+# A cursor belongs to the order it was issued for: searches and `near` order differently.
+ORDERINGS = {"q", "near"}
+
+
+def _repair_geo(query: dict) -> None:
+    """`near` and `radius` go together, and a bbox has west < east and south < north."""
+    if "near" in query and "radius" not in query:
+        query["radius"] = 1000
+    if "radius" in query and "near" not in query:
+        query["near"] = "60.2,24.95"
+    bbox = query.get("bbox")
+    if isinstance(bbox, str) and bbox.count(",") == 3:
+        try:
+            west, south, east, north = (float(part) for part in bbox.split(","))
+        except ValueError:
+            return
+        if not (west < east and south < north):
+            query["bbox"] = "24.5,59.9,25.5,60.5"
+
+
+def _cursor_for_this_ordering(path: str, query: dict) -> None:
+    """A cursor the API issues for this very query, or none when it issues none."""
+    first = {key: value for key, value in query.items() if key != "cursor"}
+    response = APP.test_client().get(path, query_string={**first, "page_size": 1})
+    link = response.json.get("next") if response.status_code == 200 else None
+    if link:
+        query["cursor"] = parse_qs(urlsplit(link).query)["cursor"][0]
+    elif response.status_code == 200:
+        del query["cursor"]
 
 
 def _as_day(value):

@@ -13,7 +13,7 @@ from api.http import (
     paginate,
 )
 from api.models import Service, Unit
-from api.queries import filter_common, unit_facts, where_in, where_related
+from api.queries import filter_common, unit_facts, where_in, where_matches, where_related
 from api.representations import KINDS
 from api.status import status_at
 from schemas.common import LinkedDataItemArgsSchema
@@ -39,14 +39,17 @@ SERVICE_OPTIONS = KINDS["services"].options
 def list_services(args):
     """List services
 
-    Ordered by id. Each service embeds the units offering it and its access channels.
+    Ordered by id, or with `q` by relevance (name matches first), then id. Each service embeds
+    the units offering it and its access channels.
     """
     statement = select(Service)
     statement = where_in(statement, Service.organization_id, args.get("organization_id"))
     statement = where_related(statement, Service.units, Unit.id, args.get("unit_id"))
     statement = filter_common(statement, Service, args)
+    statement, rank = where_matches(statement, Service, args.get("q"))
+    order = (Service.id,) if rank is None else (rank, Service.id)
     fmt = negotiated_format(args, "jsonld")
-    page = paginate(statement, (Service.id,), args, SERVICE_OPTIONS)
+    page = paginate(statement, order, args, SERVICE_OPTIONS)
     return page if fmt == "json" else alternative_response("services", fmt, page)
 
 

@@ -1,5 +1,6 @@
 """`/v1/units`: service units, with their services, access channels and opening hours."""
 
+import math
 from datetime import datetime, timedelta
 
 from flask import current_app, request
@@ -22,6 +23,9 @@ from api.queries import (
     filter_common,
     unit_facts,
     where_in,
+    where_in_bbox,
+    where_matches,
+    where_near,
     where_open_at,
     where_related,
     where_state_at,
@@ -57,12 +61,18 @@ UNIT_OPTIONS = KINDS["units"].options
 def list_units(args):
     """List service units
 
-    Ordered by id. Also as GeoJSON (`Accept: application/geo+json` or `format=geojson`; units
-    without coordinates have `geometry: null`) and schema.org JSON-LD (`application/ld+json`,
-    `format=jsonld`). Filters combine with AND; several values of one filter are comma-separated
-    and match any of them. Each unit embeds its services' names, its access channels and its
-    opening hours, so a portal needs no second call. `open_at` and `state` (read at `at`) use
-    the same rules as the unit's status, evaluated in the database.
+    Ordered by id (by relevance with `q`, by distance with `near`). Also as GeoJSON (`Accept:
+    application/geo+json` or `format=geojson`; units without coordinates have `geometry: null`) and
+    schema.org JSON-LD (`application/ld+json`, `format=jsonld`). Filters combine with AND; several
+    values of one filter are comma-separated and match any of them. Each unit embeds its services'
+    names, its access channels and its opening hours, so a portal needs no second call. `open_at`
+    and `state` (read at `at`) use the same rules as the unit's status, evaluated in the database.
+
+    `q` searches names and descriptions in every language and orders by relevance (then id).
+    `near` with `radius` keeps the units within that distance, orders them nearest first (then
+    id; this wins over `q`'s order) and gives each its `distance_m`; `bbox` keeps the units
+    inside a box. Units without coordinates are excluded from `near` and `bbox` results.
+    Cursors belong to the ordering they were issued for: keep the other parameters as they are.
     """
     statement = select(Unit)
     statement = where_related(statement, Unit.services, Service.id, args.get("service_id"))
@@ -72,8 +82,16 @@ def list_units(args):
     statement = where_open_at(statement, args.get("open_at"))
     statement = where_state_at(statement, args.get("state"), args.get("at") or now_minute())
     statement = filter_common(statement, Unit, args)
+    statement, rank = where_matches(statement, Unit, args.get("q"))
+    statement, squared_distance = where_near(statement, args.get("near"), args.get("radius"))
+    statement = where_in_bbox(statement, args.get("bbox"))
+    first = squared_distance if squared_distance is not None else rank
+    order = (Unit.id,) if first is None else (first, Unit.id)
     fmt = negotiated_format(args, "geojson", "jsonld")
-    page = paginate(statement, (Unit.id,), args, UNIT_OPTIONS)
+    page = paginate(statement, order, args, UNIT_OPTIONS)
+    if squared_distance is not None:
+        for unit in page["results"]:
+            unit.distance_m = round(math.sqrt(unit.squared_distance_m2))
     return page if fmt == "json" else alternative_response("units", fmt, page)
 
 
