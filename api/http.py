@@ -156,8 +156,9 @@ class Api(flask_smorest.Api):
 
     def finalize_spec(self) -> None:
         """Unions marshmallow cannot describe: access channels by `type`, change records by
-        collection."""
+        collection; and examples for the path parameters Flask's URL rules declare."""
         self.add_access_channel_union()
+        self.add_path_parameter_examples()
         self.spec.components.schema(
             "JsonDump",
             {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
@@ -186,6 +187,36 @@ class Api(flask_smorest.Api):
                 "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
                 + [{"type": "null"}],
             }
+
+    def add_path_parameter_examples(self) -> None:
+        from api.hsds import hsds_id
+
+        examples = {
+            "unit_id": "pakila-work-centre",
+            "service_id": "rehabilitating-work-activities",
+            "organization_id": "social-rehabilitation-team",
+            "channel_id": "pakila-work-centre-phone",
+            "notice_id": "covid-2021-02-shops",
+            "announcement_id": "face-masks-in-social-and-health-care",
+            "duty_id": "duty-assess-work-ability",
+            "collection": "units",
+            "fmt": "ndjson",
+        }
+        by_path = {
+            "/hsds/services/{id}": hsds_id("service", "rehabilitating-work-activities"),
+            "/hsds/organizations/{id}": hsds_id("organization", "social-rehabilitation-team"),
+            "/hsds/service_at_locations/{id}": hsds_id(
+                "service_at_location", "pakila-work-centre/rehabilitating-work-activities"
+            ),
+        }
+        for path, item in self.spec._paths.items():
+            for parameter in item.get("parameters", []):
+                if parameter.get("in") != "path" or "example" in parameter:
+                    continue
+                example = by_path.get(path) if parameter["name"] == "id" else None
+                example = example or examples.get(parameter["name"])
+                if example:
+                    parameter["example"] = example
 
     def add_access_channel_union(self) -> None:
         """Publish `AccessChannel` as a `oneOf` of the typed channel schemas, keyed by `type`."""
