@@ -242,3 +242,24 @@ def require_system(what: str, available: bool) -> None:
     if os.environ.get("REQUIRE_SYSTEM_TESTS") == "1":
         pytest.fail(f"{what} is not available and REQUIRE_SYSTEM_TESTS=1")
     pytest.skip(f"{what} is not available (set REQUIRE_SYSTEM_TESTS=1 to fail instead)")
+
+
+def load_data(app, directory: Path):
+    """Load a data directory into the app's database, as `flask data load` does."""
+    from api.loader import load_dataset
+
+    with app.app_context():
+        session = db.new_session()
+        try:
+            return load_dataset(session, directory)
+        finally:
+            session.close()
+
+
+def edit_yaml(path: Path, change) -> None:
+    """Change the records of a data file in place: `change(records)`."""
+    import yaml
+
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(records)
+    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")

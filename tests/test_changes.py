@@ -6,11 +6,9 @@ import json
 import shutil
 
 import pytest
-import yaml
-from conftest import DATA_DIR
+from conftest import DATA_DIR, edit_yaml, load_data
 
 from api.db import db
-from api.loader import load_dataset
 
 KINDS = [
     "organizations",
@@ -21,21 +19,6 @@ KINDS = [
     "units",
     "services",
 ]
-
-
-def load(app, directory):
-    with app.app_context():
-        session = db.new_session()
-        try:
-            return load_dataset(session, directory)
-        finally:
-            session.close()
-
-
-def edit(path, change):
-    records = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(records)
-    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def sync(client, mirror: dict, cursor: str | None, page_size: int = 7) -> str:
@@ -99,7 +82,9 @@ def test_a_mirror_follows_edits_deletes_and_creates_exactly(app, client, tmp_pat
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
-    edit(data / "services.yaml", lambda r: r[2]["name"].update(fi="Sosiaalinen kuntoutus (testi)"))
+    edit_yaml(
+        data / "services.yaml", lambda r: r[2]["name"].update(fi="Sosiaalinen kuntoutus (testi)")
+    )
 
     def drop_pop_up(records):
         records[:] = [r for r in records if r["id"] != "uusix-pop-up-shop-hakaniemi"]
@@ -112,10 +97,10 @@ def test_a_mirror_follows_edits_deletes_and_creates_exactly(app, client, tmp_pat
         extra["text"] = {"fi": None, "sv": None, "en": "a duty added by the test"}
         records.append(extra)
 
-    edit(data / "units.yaml", drop_pop_up)
-    edit(data / "status_notices.yaml", drop_pop_up_notices)
-    edit(data / "staff_duties.yaml", add_duty)
-    load(app, data)
+    edit_yaml(data / "units.yaml", drop_pop_up)
+    edit_yaml(data / "status_notices.yaml", drop_pop_up_notices)
+    edit_yaml(data / "staff_duties.yaml", add_duty)
+    load_data(app, data)
 
     page = client.get(f"/v1/changes?since={cursor}&page_size=500").json
     changes = {(c["kind"], c["id"]): c["change"] for c in page["results"]}
@@ -134,8 +119,8 @@ def test_a_mirror_follows_edits_deletes_and_creates_exactly(app, client, tmp_pat
 def test_deleted_items_are_gone_not_missing(app, client, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
-    edit(data / "announcements.yaml", lambda r: r.clear())
-    load(app, data)
+    edit_yaml(data / "announcements.yaml", lambda r: r.clear())
+    load_data(app, data)
     response = client.get("/v1/announcements/face-masks-in-social-and-health-care")
     assert response.status_code == 410
     assert response.content_type == "application/problem+json"

@@ -6,12 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import DATA_DIR
+from conftest import DATA_DIR, edit_yaml, load_data
 from sqlalchemy import select
 
-from api.db import Base, db, make_engine
-from api.loader import LoadError, load_dataset
+from api.db import Base, make_engine
+from api.loader import LoadError
 
 
 @pytest.fixture
@@ -19,12 +18,6 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     return target
-
-
-def edit(path: Path, change) -> None:
-    records = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(records)
-    path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def database_dump(database_url: str) -> list[tuple]:
@@ -41,18 +34,9 @@ def database_dump(database_url: str) -> list[tuple]:
         engine.dispose()
 
 
-def load(app, directory):
-    with app.app_context():
-        session = db.new_session()
-        try:
-            return load_dataset(session, directory)
-        finally:
-            session.close()
-
-
 def test_loading_the_same_files_twice_changes_nothing(app, database_url):
     before = database_dump(database_url)
-    report = load(app, DATA_DIR)
+    report = load_data(app, DATA_DIR)
     assert not report.changed
     assert report.unchanged == 62
     assert database_dump(database_url) == before
@@ -122,11 +106,11 @@ def test_a_broken_file_is_rejected_by_file_record_and_field_and_changes_nothing(
     app, database_url, data_copy, file_name, change, where
 ):
     # A good edit elsewhere in the same load must not be applied either.
-    edit(data_copy / "announcements.yaml", lambda r: r[0]["title"].update(en="Changed"))
-    edit(data_copy / file_name, change)
+    edit_yaml(data_copy / "announcements.yaml", lambda r: r[0]["title"].update(en="Changed"))
+    edit_yaml(data_copy / file_name, change)
     before = database_dump(database_url)
     with pytest.raises(LoadError) as raised:
-        load(app, data_copy)
+        load_data(app, data_copy)
     assert where in [problem[:3] for problem in raised.value.problems]
     message = str(raised.value)
     for part in where:
@@ -138,14 +122,14 @@ def test_a_file_that_is_not_yaml_is_rejected(app, database_url, data_copy):
     (data_copy / "units.yaml").write_text("- id: [unclosed\n", encoding="utf-8")
     before = database_dump(database_url)
     with pytest.raises(LoadError, match="units.yaml.*not valid YAML"):
-        load(app, data_copy)
+        load_data(app, data_copy)
     assert database_dump(database_url) == before
 
 
 def test_a_missing_file_is_rejected_rather_than_emptying_a_collection(app, database_url, data_copy):
     (data_copy / "staff_duties.yaml").unlink()
     with pytest.raises(LoadError, match="staff_duties.yaml.*missing"):
-        load(app, data_copy)
+        load_data(app, data_copy)
     assert len(database_dump(database_url)) > 0
 
 
@@ -154,7 +138,7 @@ def test_a_database_failure_mid_load_rolls_everything_back(
 ):
     from api import loader
 
-    edit(data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila, renamed"))
+    edit_yaml(data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila, renamed"))
     before = database_dump(database_url)
     original = loader._assign
 
@@ -163,10 +147,10 @@ def test_a_database_failure_mid_load_rolls_everything_back(
             raise RuntimeError("disk full")
         return original(obj, record, collection, loaded)
 
-    edit(data_copy / "staff_duties.yaml", lambda r: r[0]["text"].update(en="changed"))
+    edit_yaml(data_copy / "staff_duties.yaml", lambda r: r[0]["text"].update(en="changed"))
     monkeypatch.setattr(loader, "_assign", failing_assign)
     with pytest.raises(RuntimeError):
-        load(app, data_copy)
+        load_data(app, data_copy)
     assert database_dump(database_url) == before
 
 
@@ -177,8 +161,10 @@ def test_an_edit_moves_modified_at_of_that_record_and_of_records_embedding_it(
     other_before = client.get("/v1/units/uusix-workshops").json
     service_before = client.get("/v1/services/rehabilitating-work-activities").json
     organization_before = client.get("/v1/organizations/social-rehabilitation-team").json
-    edit(data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila Work Centre (new)"))
-    report = load(app, data_copy)
+    edit_yaml(
+        data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila Work Centre (new)")
+    )
+    report = load_data(app, data_copy)
     assert (report.created, report.updated, report.deleted) == (0, 1, 0)
     after = client.get("/v1/units/pakila-work-centre").json
     assert after["name"]["en"] == "Pakila Work Centre (new)"
@@ -203,9 +189,9 @@ def test_records_missing_from_the_files_are_deleted_with_their_links(app, client
             ]
         records[:] = [r for r in records if r["unit_ids"] or r["service_ids"]]
 
-    edit(data_copy / "units.yaml", drop_hakaniemi)
-    edit(data_copy / "status_notices.yaml", drop_hakaniemi_notices)
-    report = load(app, data_copy)
+    edit_yaml(data_copy / "units.yaml", drop_hakaniemi)
+    edit_yaml(data_copy / "status_notices.yaml", drop_hakaniemi_notices)
+    report = load_data(app, data_copy)
     assert report.deleted == 4
     gone = client.get("/v1/units/uusix-pop-up-shop-hakaniemi")
     assert gone.status_code == 410
@@ -231,8 +217,8 @@ def test_a_new_record_and_a_new_parent_in_the_same_load(app, client, data_copy):
         # An existing unit moves under the new one, which is listed after it.
         records[2]["parent_id"] = "uusix-new-site"
 
-    edit(data_copy / "units.yaml", add_site)
-    report = load(app, data_copy)
+    edit_yaml(data_copy / "units.yaml", add_site)
+    report = load_data(app, data_copy)
     assert (report.created, report.updated) == (1, 1)
     moved = client.get("/v1/units/pakila-shop-and-pick-up-point").json
     assert moved["parent_id"] == "uusix-new-site"
@@ -248,7 +234,7 @@ def test_the_cli_loads_and_reports(runner, data_copy):
 
 
 def test_the_cli_rejects_a_broken_file_with_its_name_record_and_field(runner, data_copy):
-    edit(data_copy / "units.yaml", lambda r: r[3].update(latitude=123))
+    edit_yaml(data_copy / "units.yaml", lambda r: r[3].update(latitude=123))
     result = runner.invoke(args=["data", "load", str(data_copy)])
     assert result.exit_code == 1
     assert "units.yaml: record 'non-institutional-work-activities': field latitude" in result.output

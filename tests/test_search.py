@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from conftest import DATA_DIR, get_all
+from conftest import DATA_DIR, get_all, load_data
 
 from api.db import db
 from api.generate import generate
 from api.http import encode_cursor
-from api.loader import load_dataset
 
 # Where a few units are, roughly; the shipped dataset has no coordinates.
 PLACES = {
@@ -40,15 +38,6 @@ def ids(client, url: str) -> list[str]:
     return [record["id"] for record in get_all(client, url)]
 
 
-def load(app, directory: Path) -> None:
-    with app.app_context():
-        session = db.new_session()
-        try:
-            load_dataset(session, directory)
-        finally:
-            session.close()
-
-
 @pytest.fixture
 def placed(app, tmp_path):
     """The shipped data with coordinates for a few units and a description naming Uusix on a
@@ -63,7 +52,7 @@ def placed(app, tmp_path):
         if record["id"] == "uusix-building-parts-recycling":
             record["description"] = {"fi": None, "sv": None, "en": "Part of the Uusix workshops."}
     path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), "utf-8")
-    load(app, target)
+    load_data(app, target)
     return app
 
 
@@ -142,7 +131,7 @@ def test_the_index_follows_the_data(app, tmp_path):
         if record["id"] == "uusix-kylasaari":
             record["name"] = {"fi": "Uusix Kalasatama", "sv": None, "en": "Uusix Fish Port"}
     path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), "utf-8")
-    load(app, target)
+    load_data(app, target)
     client = app.test_client()
     assert ids(client, "/v1/units?q=fish") == ["uusix-kylasaari"]
     assert ids(client, "/v1/units?q=kylasaari") == []  # the old names are gone
