@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi load clean bench lint-spec sdk
+.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load lint-spec sdk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -101,3 +101,9 @@ clean:
 # Benchmarks (separate from the tests): the dump's throughput and peak memory on 100,000 units.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/dump_bench.py --units $(or $(UNITS),100000)
+
+# The load benchmark: gunicorn (2 workers) with wrk against a bare WSGI baseline, on 100,000
+# generated units. Needs wrk (Debian), which it installs when missing.
+bench-load: $(VENV)/.installed-dev
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/load_bench.py --units $(or $(UNITS),100000)
