@@ -52,11 +52,13 @@ def now_minute() -> datetime:
     return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
-def clock_dependent(*params: str) -> Callable:
-    """Mark a view whose answer depends on the clock unless one of `params` is given."""
+def clock_dependent(*params: str, only_with: tuple[str, ...] = ()) -> Callable:
+    """Mark a view whose answer depends on the clock unless one of `params` is given (and,
+    with `only_with`, only when one of those parameters is)."""
 
     def decorator(func):
         func.clock_params = params
+        func.clock_only_with = only_with
         return func
 
     return decorator
@@ -80,7 +82,12 @@ def _etag_for_request(version: int) -> str:
         request.headers.get("Accept", ""),
     ]
     params = getattr(view, "clock_params", None)
-    if params is not None and not any(p in request.args for p in params):
+    only_with = getattr(view, "clock_only_with", ())
+    if (
+        params is not None
+        and not any(p in request.args for p in params)
+        and (not only_with or any(p in request.args for p in only_with))
+    ):
         parts.append(now_minute().isoformat())
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'

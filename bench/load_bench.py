@@ -61,18 +61,25 @@ def start(app: str, env: dict) -> tuple[subprocess.Popen, str]:
 
 def stop(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a worker still busy with a slow request
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def wrk(url: str, duration: int, headers: dict | None = None) -> dict:
-    command = ["wrk", "-t1", "-c8", f"-d{duration}s", "--latency"]
+    command = ["wrk", "-t1", "-c8", f"-d{duration}s", "--timeout", "30s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        found = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output)
+        if found is None:  # no request completed in time
+            return float("nan")
+        value, unit = found.groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)

@@ -193,3 +193,24 @@ def test_small_and_uncompressible_responses_are_left_alone(client):
 
 def test_no_compression_without_accept_encoding(client):
     assert "Content-Encoding" not in client.get("/v1/units").headers
+
+
+def test_only_clock_dependent_requests_carry_the_minute(client, monkeypatch):
+    from datetime import UTC, datetime
+
+    from api import headers
+
+    etags = {}
+    for minute in (1, 2):
+        monkeypatch.setattr(
+            headers, "now_minute", lambda m=minute: datetime(2021, 3, 15, 8, m, tzinfo=UTC)
+        )
+        etags[minute] = (
+            client.get("/v1/units").headers["ETag"],
+            client.get("/v1/units?state=closed").headers["ETag"],
+            client.get("/v1/units?state=closed&at=2021-03-15T10:00:00%2B02:00").headers["ETag"],
+        )
+    plain, by_state_now, by_state_at = zip(etags[1], etags[2], strict=True)
+    assert plain[0] == plain[1]  # a plain page does not depend on the clock
+    assert by_state_now[0] != by_state_now[1]  # "closed now" does
+    assert by_state_at[0] == by_state_at[1]  # "closed at a given instant" does not

@@ -53,7 +53,7 @@ UNIT_OPTIONS = KINDS["units"].options
 
 
 @blp.route("")
-@clock_dependent("at")
+@clock_dependent("at", only_with=("state",))
 @blp.arguments(UnitQueryArgsSchema, location="query")
 @blp.response(200, UnitPageSchema)
 @blp.errors(400)
