@@ -288,7 +288,7 @@ def content_hash(record: dict[str, Any]) -> str:
 
 
 def _add_derived_notice_fields(records: list[dict]) -> None:
-    """Validity in force and successors are part of a notice's published content."""
+    """The days a notice is in force are derived from its dates and the supersession links."""
     validity = derive_validity(
         [
             NoticeDates(r["id"], r["valid_from"], r["valid_until"], r["supersedes_id"])
@@ -297,9 +297,6 @@ def _add_derived_notice_fields(records: list[dict]) -> None:
     )
     for record in records:
         record["in_force_from"], record["in_force_until"] = validity[record["id"]]
-        record["_superseded_by"] = sorted(
-            r["id"] for r in records if r["supersedes_id"] == record["id"]
-        )
 
 
 def load_dataset(
@@ -458,7 +455,7 @@ def refresh_derived(session: Session) -> None:
 
 def _assign(obj: Any, record: dict, collection: Collection, loaded: dict[str, dict[str, Any]]):
     for key, value in record.items():
-        if key.startswith("_") or key == "id" or key == collection.self_ref:
+        if key == "id" or key == collection.self_ref:
             continue
         if key in collection.links:
             attribute, target = collection.links[key]

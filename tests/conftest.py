@@ -220,18 +220,6 @@ def get_all(client, url: str) -> list[dict]:
     return results
 
 
-@pytest.fixture(scope="session")
-def readonly_app(request, tmp_path_factory):
-    """One app for tests that only read (the property-based API tests), shared across them."""
-    url = _copy_of_loaded(request, tmp_path_factory.mktemp("readonly"), "readonly")
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
-    yield app
-    db.session.remove()
-    db.engine.dispose()
-    if POSTGRES is not None:
-        POSTGRES.drop(make_url(url).database)
-
-
 def require_system(what: str, available: bool) -> None:
     """Skip a test whose system tool (`what`) is missing, or fail it when REQUIRE_SYSTEM_TESTS=1:
     CI installs these tools, so there a missing one is a broken build, not a reason to skip."""
