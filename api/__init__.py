@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import docs, headers
+from api import docs, headers, ratelimit
 from api.config import Config, from_environment
 from api.db import db
 from api.http import Api, init_request_hooks
@@ -34,6 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(from_environment())
     if config:
         app.config.update(config)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
     app.json.sort_keys = False
     app.url_map.strict_slashes = True
 
@@ -42,9 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in MODULES:
         api.register_blueprint(module.blp)
     api.finalize_spec()
+    ratelimit.document(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
     init_request_hooks(app)
+    ratelimit.init_app(app)  # before headers: a 304 counts too
     headers.init_app(app)
 
     from api import cli

@@ -113,6 +113,72 @@ def generate_command(units: int, database_url: str) -> None:
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
+tokens_cli = AppGroup("tokens", help="Manage the editor API's bearer tokens.")
+
+
+@tokens_cli.command("create")
+@click.option("--name", required=True, help="Who the token is for; shown in the audit trail.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="write:units, write:services, write:channels, write:notices, write:duties or admin; "
+    "repeat for several.",
+)
+@click.option("--organization", default=None, help="Only this organization's records.")
+def create_token_command(name: str, scopes: tuple[str, ...], organization: str | None) -> None:
+    """Create a token and print it. It is shown this once; only its hash is stored."""
+    from api.tokens import TokenError, create_token
+
+    ensure_schema(db.engine)
+    session = db.new_session()
+    try:
+        with session.begin():
+            token = create_token(session, name, list(scopes), organization)
+    except TokenError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        session.close()
+    click.echo(token)
+    click.echo(f"Token '{name}' created; keep it now, it cannot be shown again.", err=True)
+
+
+@tokens_cli.command("list")
+def list_tokens_command() -> None:
+    """List the tokens: name, scopes, organization, created, revoked. Never the tokens."""
+    from api.tokens import list_tokens
+
+    session = db.new_session()
+    try:
+        for token in list_tokens(session):
+            revoked = token.revoked_at.isoformat() if token.revoked_at else "active"
+            click.echo(
+                f"{token.name}\t{' '.join(token.scopes)}\t{token.organization_id or '-'}\t"
+                f"{token.created_at.isoformat()}\t{revoked}"
+            )
+    finally:
+        session.close()
+
+
+@tokens_cli.command("revoke")
+@click.argument("name")
+def revoke_token_command(name: str) -> None:
+    """Revoke the token NAME; it stops working at once."""
+    from api.tokens import TokenError, revoke_token
+
+    session = db.new_session()
+    try:
+        with session.begin():
+            revoke_token(session, name)
+    except TokenError as error:
+        raise click.UsageError(str(error)) from None
+    finally:
+        session.close()
+    click.echo(f"Token '{name}' revoked.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(data_cli)
     app.cli.add_command(db_cli)
+    app.cli.add_command(tokens_cli)

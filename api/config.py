@@ -16,6 +16,16 @@ class Config:
     CACHE_MAX_AGE = 60
     # The change feed keeps at least this many days of changes.
     CHANGES_RETENTION_DAYS = 90
+    # The editor API's largest request body, in bytes; a larger one gets 413.
+    MAX_CONTENT_LENGTH = 1_000_000
+    # Rate limits (api/ratelimit.py): "<count>/<period>", or "off". Reads are GET and HEAD per
+    # client address; writes are the other methods, per bearer token (else per address).
+    RATE_LIMIT_READS = "600/minute"
+    RATE_LIMIT_WRITES = "120/minute"
+    # Where the counters live; unset: a SQLite file beside a SQLite database, or the database.
+    RATE_LIMIT_STORAGE_URL = None
+    # How many proxies in front set X-Forwarded-For (0: trust none; the peer is the client).
+    PROXY_FIX_X_FOR = 0
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -33,6 +43,11 @@ ENVIRONMENT_SETTINGS = {
     "DEFAULT_TIMEZONE": str,
     "CACHE_MAX_AGE": int,
     "CHANGES_RETENTION_DAYS": int,
+    "MAX_CONTENT_LENGTH": int,
+    "RATE_LIMIT_READS": str,
+    "RATE_LIMIT_WRITES": str,
+    "RATE_LIMIT_STORAGE_URL": str,
+    "PROXY_FIX_X_FOR": int,
 }
 
 

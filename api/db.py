@@ -52,7 +52,8 @@ def make_engine(url: str) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Writers queue for the write lock (api.db.lock_for_writing) for up to 30 s.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     else:
         # A server may drop idle connections (restarts, failovers): test each before use.
         engine = create_engine(url, pool_pre_ping=True)
@@ -73,6 +74,10 @@ def _speak_the_dialect(engine: Engine) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode, FULL syncs the log at every commit: a write that was acknowledged
+                # survives a crash of the process and of the machine (NORMAL may lose the last
+                # ones on power loss).
+                cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
     elif engine.dialect.name == "postgresql":
@@ -88,6 +93,25 @@ def _speak_the_dialect(engine: Engine) -> None:
             if isinstance(parameters, dict):
                 parameters = {key: _without_nul(value) for key, value in parameters.items()}
             return statement, parameters
+
+
+WRITE_LOCK_KEY = 7_310_001  # any constant: the PostgreSQL advisory lock every writer takes
+
+
+def lock_for_writing(session: Session) -> None:
+    """Start the session's transaction holding the database's write lock, before it reads what
+    it will change: writers (API requests, a reload) run one at a time, a read-check-write such
+    as If-Match cannot interleave with another writer, and change-feed sequence numbers commit
+    in order. Call first thing in the transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        dbapi_connection = connection.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            # IMMEDIATE takes the lock now (waiting up to the busy timeout) rather than at the
+            # first write, when a snapshot taken by an earlier read could already be stale.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def _without_nul(value):

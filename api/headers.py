@@ -64,6 +64,49 @@ def clock_dependent(*params: str, only_with: tuple[str, ...] = ()) -> Callable:
     return decorator
 
 
+def versioned_by_record(model, param: str) -> Callable:
+    """Mark an item view whose ETag and Last-Modified come from its record (the `param` view
+    argument names it) rather than from the data version: it changes only when that record's
+    published form does, and it is what `If-Match` on a PUT, PATCH or DELETE is checked
+    against."""
+
+    def decorator(func):
+        func.etag_record = (model, param)
+        return func
+
+    return decorator
+
+
+def record_token(record) -> str:
+    """The part of a record's ETags that names its version (any object or row with
+    `content_hash` and `modified_at`); the part after the dot names the representation."""
+    seed = f"{record.content_hash}|{record.modified_at.isoformat()}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def record_etag(record, path: str, query: str = "", accept: str = "") -> str:
+    variant = hashlib.sha256("\n".join((path, query, accept)).encode()).hexdigest()[:12]
+    return f'"{record_token(record)}.{variant}"'
+
+
+def _record_validators() -> tuple[str, datetime] | None:
+    """ETag and Last-Modified of an item view marked `versioned_by_record`, or None."""
+    view = current_app.view_functions.get(request.endpoint)
+    marker = getattr(view, "etag_record", None)
+    if marker is None or "as_of" in request.args:
+        return None
+    model, param = marker
+    row = db.session.execute(
+        select(model.content_hash, model.modified_at).where(
+            model.id == (request.view_args or {}).get(param)
+        )
+    ).first()
+    if row is None:
+        return None
+    query = request.query_string.decode("latin-1")
+    return record_etag(row, request.path, query, request.headers.get("Accept", "")), row[1]
+
+
 def data_version() -> tuple[int, datetime | None]:
     seq, changed_at = db.session.execute(
         select(func.max(Change.seq), func.max(Change.changed_at))
@@ -80,6 +123,7 @@ def _etag_for_request(version: int) -> str:
         request.path,
         request.query_string.decode("latin-1"),
         request.headers.get("Accept", ""),
+        "authorized" if "Authorization" in request.headers else "",
     ]
     params = getattr(view, "clock_params", None)
     only_with = getattr(view, "clock_only_with", ())
@@ -114,8 +158,12 @@ def init_app(app: Flask) -> None:
     def _conditional_get():
         if not _cacheable():
             return None
-        version, changed_at = data_version()
-        g.etag = _etag_for_request(version)
+        validators = _record_validators()
+        if validators is not None:
+            g.etag, changed_at = validators
+        else:
+            version, changed_at = data_version()
+            g.etag = _etag_for_request(version)
         g.last_modified = changed_at
         inm = request.headers.get("If-None-Match")
         ims = request.if_modified_since
@@ -139,7 +187,9 @@ def init_app(app: Flask) -> None:
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = EXPOSED
         if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Allow-Methods"] = (
+                "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
+            )
             requested = request.headers.get("Access-Control-Request-Headers")
             response.headers["Access-Control-Allow-Headers"] = requested or (
                 "Accept, Accept-Encoding, If-None-Match, If-Modified-Since, Authorization, "
@@ -154,8 +204,12 @@ def init_app(app: Flask) -> None:
             if g.last_modified is not None:
                 response.last_modified = g.last_modified
             max_age = current_app.config["CACHE_MAX_AGE"]
-            response.headers["Cache-Control"] = f"public, max-age={max_age}"
+            response.headers["Cache-Control"] = (
+                "private, no-cache" if g.get("private") else f"public, max-age={max_age}"
+            )
             response.vary.update(("Accept", "Accept-Encoding"))
+            if g.get("vary_authorization"):
+                response.vary.add("Authorization")
             if response.status_code == 200:
                 _compress(response)
         return response

@@ -21,8 +21,8 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import BadRequest, Gone, HTTPException, NotFound
 
 from api.db import db
+from api.history import deletion
 from api.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
-from api.models import Change
 from api.representations import KINDS
 from schemas.access_channels import CHANNEL_SCHEMAS
 from schemas.common import (
@@ -41,6 +41,16 @@ ERROR_RESPONSES = {
     404: ("NotFound", "No such record."),
     410: ("Gone", "The record was deleted; the change feed has its tombstone."),
     500: ("InternalServerError", "Unexpected error; nothing was changed."),
+    # The editor API's (api/editor.py)
+    401: ("Unauthorized", "No valid bearer token; see `WWW-Authenticate`."),
+    403: ("Forbidden", "The token lacks the scope, or the record is another organization's."),
+    409: ("Conflict", "The id exists already, or other records still refer to this one."),
+    412: ("PreconditionFailed", "`If-Match` no longer matches: the record changed meanwhile."),
+    413: ("ContentTooLarge", "The body is larger than the server accepts."),
+    415: ("UnsupportedMediaType", "The body must be application/json."),
+    422: ("UnprocessableContent", "The record is not valid; `errors` lists every field."),
+    428: ("PreconditionRequired", "Updates and deletes need `If-Match` with the ETag."),
+    503: ("ServiceUnavailable", "The database is busy; retry after `Retry-After` seconds."),
 }
 
 
@@ -133,6 +143,8 @@ class Api(flask_smorest.Api):
         self._app.register_error_handler(Exception, self.handle_unexpected_exception)
 
     def handle_http_exception(self, error: HTTPException):
+        if error.response is not None:  # abort(problem(...)): already a problem response
+            return error.response
         data = getattr(error, "data", None) or {}
         errors = None
         if "messages" in data:
@@ -159,6 +171,7 @@ class Api(flask_smorest.Api):
         collection; and examples for the path parameters Flask's URL rules declare."""
         self.add_access_channel_union()
         self.add_path_parameter_examples()
+        self.add_editor_components()
         self.spec.components.schema(
             "JsonDump",
             {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
@@ -199,6 +212,7 @@ class Api(flask_smorest.Api):
             "notice_id": "covid-2021-02-shops",
             "announcement_id": "face-masks-in-social-and-health-care",
             "duty_id": "duty-assess-work-ability",
+            "hours_id": "pakila-work-centre-weekdays",
             "collection": "units",
             "fmt": "ndjson",
         }
@@ -217,6 +231,30 @@ class Api(flask_smorest.Api):
                 example = example or examples.get(parameter["name"])
                 if example:
                     parameter["example"] = example
+
+    def add_editor_components(self) -> None:
+        """The editor API's bearer scheme, Location header, and request bodies: each editable
+        collection's input record, and the same with nothing required for a merge patch."""
+        from api.editing import EDITABLE
+
+        self.spec.components.security_scheme(
+            "bearerAuth",
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An editor token (`flask tokens create`); its scopes say what "
+                "it may write.",
+            },
+        )
+        self.spec.components.header(
+            "Location",
+            {"description": "The new record's URL.", "schema": {"type": "string", "format": "uri"}},
+        )
+        for kind in EDITABLE:
+            output = KINDS[kind].schema.__name__.removesuffix("Schema")
+            schema = EDITABLE[kind].schema
+            self.spec.components.schema(f"{output}Input", schema=schema)
+            self.spec.components.schema(f"{output}Patch", schema=schema(partial=True))
 
     def add_access_channel_union(self) -> None:
         """Publish `AccessChannel` as a `oneOf` of the typed channel schemas, keyed by `type`."""
@@ -317,23 +355,14 @@ def alternative_content(json_schema: str, *choices: str) -> dict:
 
 
 def get_or_404(model, record_id: str, options: Iterable = ()):
-    """The record, or 410 Gone if it was deleted (the change feed's tombstone), or 404."""
+    """The record, or 410 Gone if it was deleted (its history ends in a deletion), or 404."""
     obj = db.session.get(model, record_id, options=list(options))
     if obj is not None:
         return obj
     noun = model.__tablename__.rstrip("s").replace("_", " ")
-    deleted_at = db.session.scalar(
-        select(Change.changed_at)
-        .where(
-            Change.kind == model.__tablename__.replace("_", "-"),
-            Change.record_id == record_id,
-            Change.action == "delete",
-        )
-        .order_by(Change.seq.desc())
-        .limit(1)
-    )
-    if deleted_at is not None:
-        raise Gone(f"The {noun} '{record_id}' was deleted at {deleted_at.isoformat()}.")
+    gone = deletion(db.session, model.__tablename__.replace("_", "-"), record_id)
+    if gone is not None:
+        raise Gone(f"The {noun} '{record_id}' was deleted at {gone.recorded_at.isoformat()}.")
     raise NotFound(f"No {noun} with id '{record_id}'.")
 
 

@@ -23,7 +23,8 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
+from api.db import lock_for_writing, utcnow
+from api.history import Actor, Recorder, loader_actor
 from api.models import (
     AccessChannel,
     Announcement,
@@ -31,6 +32,7 @@ from api.models import (
     OpeningHours,
     OpeningSpan,
     Organization,
+    RecordVersion,
     Service,
     StaffDuty,
     StatusNotice,
@@ -39,7 +41,7 @@ from api.models import (
     unit_services,
 )
 from api.notices import NoticeDates, derive_validity
-from api.representations import KINDS, PUBLISHED, iter_records, representation
+from api.representations import KINDS, iter_records, representation
 from api.search import refresh_search_index
 from api.status import minute_rows, parse_spans
 from api.status import notice_targets as targets_of_notice
@@ -304,10 +306,11 @@ def load_dataset(
     directory: str | Path,
     progress: Callable[[int], None] | None = None,
     retention_days: int = 90,
+    actor: Actor | None = None,
 ) -> LoadReport:
     """Validate `directory`, then make the database hold exactly its content, in one transaction."""
     dataset = read_dataset(directory)
-    return write_dataset(session, dataset, progress, retention_days)
+    return write_dataset(session, dataset, progress, retention_days, actor)
 
 
 def write_dataset(
@@ -315,14 +318,22 @@ def write_dataset(
     dataset: Dataset,
     progress: Callable[[int], None] | None = None,
     retention_days: int = 90,
+    actor: Actor | None = None,
 ) -> LoadReport:
+    """Make the database hold exactly `dataset`, in one transaction audited as one batch (by
+    `actor`, the data loader unless given)."""
     _add_derived_notice_fields(dataset["status_notices"])
     report = LoadReport()
     now = utcnow()
     loaded: dict[str, dict[str, Any]] = {}
     stale: dict[str, list[Any]] = {}
-    deleted: list[tuple[str, str]] = []
+    deleted: list[tuple[str, str, dict]] = []
     with session.begin():
+        lock_for_writing(session)
+        recorder = Recorder(session, actor or loader_actor(), now)
+        if session.scalar(select(RecordVersion.seq).limit(1)) is None:
+            # A database from before the audit trail: its records' present form is version 1.
+            stamp_representations(session, now, recorder, baseline=True)
         # Creates and updates, collection by collection in dependency order.
         for collection in COLLECTIONS:
             existing = {obj.id: obj for obj in session.scalars(select(collection.model))}
@@ -365,46 +376,58 @@ def write_dataset(
                     setattr(obj, collection.self_ref, None)
                 session.flush()
             for obj in gone:
+                if obj.content_hash is not None:
+                    deleted.append((collection.kind, obj.id, KINDS[collection.kind].dump(obj)))
                 session.delete(obj)
                 report.deleted += 1
-                deleted.append((collection.kind, obj.id))
             session.flush()
 
         if report.changed:
             refresh_derived(session)
             session.expire_all()
-            changes = stamp_representations(session, now)
-            changes += [(kind, record_id, "delete") for kind, record_id in deleted]
-            published = {kind.name for kind in PUBLISHED}
-            rows = [
-                {"kind": kind, "record_id": record_id, "action": action, "changed_at": now}
-                for kind, record_id, action in changes
-                if kind in published
-            ]
-            if rows:
-                session.execute(insert(Change), rows)
-            # The change feed's retention: older changes (and tombstones) are dropped.
-            session.execute(
-                delete(Change).where(Change.changed_at < now - timedelta(days=retention_days))
-            )
+            stamp_representations(session, now, recorder)
+            for kind, record_id, data in deleted:
+                recorder.add(kind, record_id, "delete", data)
+            recorder.flush()
+            prune_changes(session, now, retention_days)
+        recorder.flush()
     return report
 
 
-def stamp_representations(session: Session, now) -> list[tuple[str, str, str]]:
+def prune_changes(session: Session, now, retention_days: int) -> None:
+    """The change feed's retention: older changes (and tombstones) are dropped. The history
+    (api.models.RecordVersion) keeps everything."""
+    session.execute(delete(Change).where(Change.changed_at < now - timedelta(days=retention_days)))
+
+
+def stamp_representations(
+    session: Session,
+    now,
+    recorder: Recorder,
+    only: dict[str, set[str]] | None = None,
+    baseline: bool = False,
+) -> None:
     """Give `modified_at = now` to every record whose published form changed (its own fields or
-    anything it embeds), and return those changes as (kind, id, create | update)."""
-    changes = []
+    anything it embeds) and record the new version; `only` limits the check to those ids per
+    kind. `baseline` records every record's present form as a version and changes nothing."""
     for kind in KINDS.values():
-        for obj in iter_records(session, kind):
+        if only is not None and not only.get(kind.name):
+            continue
+        ids = None if only is None else sorted(only[kind.name])
+        for obj in iter_records(session, kind, ids=ids):
+            if baseline:
+                if obj.content_hash is not None:
+                    recorder.add(kind.name, obj.id, "create", kind.dump(obj))
+                continue
             digest = content_hash(representation(kind, obj))
             if obj.content_hash == digest:
                 continue
-            changes.append((kind.name, obj.id, "create" if obj.content_hash is None else "update"))
+            action = "create" if obj.content_hash is None else "update"
             obj.content_hash = digest
             obj.modified_at = now
+            recorder.add(kind.name, obj.id, action, kind.dump(obj))
         # Later kinds embed these records' timestamps.
         session.flush()
-    return changes
 
 
 def refresh_derived(session: Session) -> None:

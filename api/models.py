@@ -330,3 +330,70 @@ class StaffDuty(Record, Base):
     @property
     def service_ids(self) -> list[str]:
         return [service.id for service in self.services]
+
+
+# --- The editor API: tokens, the audit trail, idempotent creates --------------------------------
+
+
+class ApiToken(Base):
+    """A bearer token of the editor API (api.tokens). Only a hash of its secret is stored; the
+    token itself is shown once, when it is created. `public_id` is the part of the token that
+    names it, so it is found without comparing secrets."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    # Only records of this organization (or its sub-organizations) may be written, when set.
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecordVersion(Base):
+    """The audit trail and the history: one row per version of a record, written in the same
+    transaction as the change (and as its change-feed row, `change_seq`). `data` is the record
+    as it was published from then on (for a delete: as it was last published, so the history
+    keeps it); `diff` lists what an update changed, as {"op", "path", "before", "after"} with
+    JSON-pointer paths. `actor` is the token's name, or `data loader` for a reload; the rows of
+    one request or one reload share a `batch`. Never pruned."""
+
+    __tablename__ = "record_versions"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[str] = mapped_column(ID)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))  # create, update, delete
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    batch: Mapped[str] = mapped_column(String(36), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    change_seq: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_record_versions_kind_record", "kind", "record_id", "version", unique=True),
+    )
+
+
+class IdempotencyKey(Base):
+    """The response to a create made with an `Idempotency-Key`, replayed when the same token
+    retries the same request with that key (kept for a day)."""
+
+    __tablename__ = "idempotency_keys"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

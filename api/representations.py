@@ -117,9 +117,17 @@ def kind_of(model: type) -> Kind:
     return next(kind for kind in KINDS.values() if kind.model is model)
 
 
-def iter_records(session: Session, kind: Kind, batch_size: int = 500) -> Iterator[Any]:
+def iter_records(
+    session: Session, kind: Kind, batch_size: int = 500, ids: list[str] | None = None
+) -> Iterator[Any]:
     """Every record of a kind in its order, fetched in keyset batches with its embeds, so memory
-    stays constant however many there are."""
+    stays constant however many there are. With `ids`: only those, in batches of ids."""
+    if ids is not None:
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            statement = select(kind.model).options(*kind.options).where(kind.model.id.in_(chunk))
+            yield from session.scalars(statement.order_by(*kind.sort))
+        return
     columns = kind.sort
     key = None
     while True:

@@ -369,6 +369,11 @@ class ItemArgsSchema(Schema):
     """Query parameters every item endpoint takes."""
 
     lang = LanguageFilter()
+    as_of = Instant(
+        "The record as it was published at this instant (RFC 3339 with offset), from its "
+        "history: 404 if it did not exist yet, 410 if it had been deleted. JSON only.",
+        "2021-03-15T12:00:00+02:00",
+    )
 
 
 FORMAT_MEDIA_TYPES = {

@@ -7,10 +7,13 @@ from schemas.common import (
     DataDay,
     Enum,
     Id,
+    IdFilter,
+    ListArgsSchema,
     Localized,
     RecordInputSchema,
     RecordSchema,
     Schema,
+    page_of,
 )
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -67,3 +70,11 @@ class OpeningHoursInputSchema(RecordInputSchema):
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             raise ValidationError("Ends before it starts.", "valid_until")
+
+
+class OpeningHoursQueryArgsSchema(ListArgsSchema):
+    unit_id = IdFilter("Only the hours of this unit.", "pakila-work-centre")
+    kind = IdFilter("Only `regular` or `exception` hours.", "regular")
+
+
+OpeningHoursPageSchema = page_of(OpeningHoursSchema)

@@ -25,6 +25,10 @@ from api.loader import load_dataset
 
 DATA_DIR = PROJECT_ROOT / "data"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+# Rate limits are off in the suite (tests/test_rate_limit.py turns them on): set here, they
+# reach every app a test builds, in this process or in a server it starts.
+os.environ.setdefault("RATE_LIMIT_READS", "off")
+os.environ.setdefault("RATE_LIMIT_WRITES", "off")
 # Deselected when the suite runs a second time on PostgreSQL: they start browsers or build
 # SDKs over a SQLite live server, or are slow property tests of the SQL conditions; the rest
 # of the suite covers every query they make.

@@ -70,11 +70,18 @@ def _issued_cursors() -> dict[str, str]:
         parameters = {p["name"] for p in item.get("get", {}).get("parameters", [])}
         if "cursor" not in parameters:
             continue
-        page = client.get(path, query_string={"page_size": 1}).json
+        url = path
+        for parameter in item.get("parameters", []):
+            if parameter["in"] == "path":
+                url = url.replace(f"{{{parameter['name']}}}", parameter["example"])
+        page = client.get(url, query_string={"page_size": 1}).json
         if page["next"]:
             cursors[path] = parse_qs(urlsplit(page["next"]).query)["cursor"][0]
         else:  # a one-record collection issues no cursor; make the one it would issue
-            cursors[path] = encode_cursor("n", (page["results"][0]["id"],))
+            first = page["results"][0]
+            cursors[path] = encode_cursor(
+                "n", (first["id"] if "id" in first else first["version"],)
+            )
     return cursors
 
 
@@ -91,9 +98,12 @@ def repair_what_the_spec_cannot_say(case) -> None:
     - a cursor (or the feed's `since`) is opaque: only one the API issued (for the same
       ordering, with `q` or `near`) is valid, so a made-up one becomes a real one;
     - `near` and `radius` go together; a bbox's west is less than its east, south than north;
-    - `end` must not be before `start` nor more than a year after it.
+    - `end` must not be before `start` nor more than a year after it;
+    - `as_of` gives the JSON form only, so it goes without `format`.
     """
     query = case.query or {}
+    if "as_of" in query:
+        query.pop("format", None)
     _repair_geo(query)
     cursor = query.get("cursor")
     if isinstance(cursor, str) and 1 <= len(cursor) <= 1000:

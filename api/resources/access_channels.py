@@ -2,6 +2,8 @@
 
 from sqlalchemy import select
 
+from api.editor import record_as_of, register_editing
+from api.headers import versioned_by_record
 from api.http import Blueprint, get_or_404, paginate
 from api.models import AccessChannel, Service, Unit
 from api.queries import filter_common, where_in, where_related
@@ -44,14 +46,20 @@ def list_access_channels(args):
 
 
 @blp.route("/<channel_id>")
+@versioned_by_record(AccessChannel, "channel_id")
 @blp.arguments(ItemArgsSchema, location="query")
 @blp.response(200, AccessChannelSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAccessChannel")
-def get_access_channel(_args, channel_id):
+def get_access_channel(args, channel_id):
     """Get one access channel
 
     The channel's type-specific fields (address, number, url, ...) and the services and units
     it leads to.
     """
+    if args.get("as_of"):
+        return record_as_of("access-channels", channel_id, args)
     return get_or_404(AccessChannel, channel_id, CHANNEL_OPTIONS)
+
+
+register_editing(blp, "access-channels", "channel_id", AccessChannelSchema)

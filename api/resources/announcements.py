@@ -2,6 +2,8 @@
 
 from sqlalchemy import select
 
+from api.editor import record_as_of, register_editing
+from api.headers import versioned_by_record
 from api.http import Blueprint, get_or_404, paginate
 from api.models import Announcement
 from api.queries import filter_common, where_in, where_valid_on
@@ -40,13 +42,19 @@ def list_announcements(args):
 
 
 @blp.route("/<announcement_id>")
+@versioned_by_record(Announcement, "announcement_id")
 @blp.arguments(ItemArgsSchema, location="query")
 @blp.response(200, AnnouncementSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAnnouncement")
-def get_announcement(_args, announcement_id):
+def get_announcement(args, announcement_id):
     """Get one announcement
 
     The announcement's title, text and validity.
     """
+    if args.get("as_of"):
+        return record_as_of("announcements", announcement_id, args)
     return get_or_404(Announcement, announcement_id)
+
+
+register_editing(blp, "announcements", "announcement_id", AnnouncementSchema)

@@ -2,6 +2,8 @@
 
 from sqlalchemy import select
 
+from api.editor import record_as_of
+from api.headers import versioned_by_record
 from api.http import (
     Blueprint,
     alternative_content,
@@ -49,6 +51,7 @@ def list_organizations(args):
 
 
 @blp.route("/<organization_id>")
+@versioned_by_record(Organization, "organization_id")
 @blp.arguments(LinkedDataItemArgsSchema, location="query")
 @blp.response(200, OrganizationSchema)
 @blp.errors(400, 404)
@@ -58,6 +61,8 @@ def get_organization(args, organization_id):
 
     The organization with its type, names and parent.
     """
+    if args.get("as_of"):
+        return record_as_of("organizations", organization_id, args)
     record = get_or_404(Organization, organization_id)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("organizations", fmt, record)

@@ -3,7 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.headers import clock_dependent, now_minute
+from api.editor import record_as_of, register_editing
+from api.headers import clock_dependent, now_minute, versioned_by_record
 from api.http import (
     Blueprint,
     alternative_content,
@@ -54,6 +55,7 @@ def list_services(args):
 
 
 @blp.route("/<service_id>")
+@versioned_by_record(Service, "service_id")
 @blp.arguments(LinkedDataItemArgsSchema, location="query")
 @blp.response(200, ServiceSchema)
 @blp.errors(400, 404)
@@ -63,6 +65,8 @@ def get_service(args, service_id):
 
     The service with the units offering it and every access route.
     """
+    if args.get("as_of"):
+        return record_as_of("services", service_id, args)
     record = get_or_404(Service, service_id, SERVICE_OPTIONS)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("services", fmt, record)
@@ -101,3 +105,6 @@ def get_service_status(args, service_id):
         "new_clients_admitted": summary,
         "units": units,
     }
+
+
+register_editing(blp, "services", "service_id", ServiceSchema)

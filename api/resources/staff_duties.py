@@ -2,6 +2,8 @@
 
 from sqlalchemy import select
 
+from api.editor import record_as_of, register_editing
+from api.headers import versioned_by_record
 from api.http import Blueprint, get_or_404, paginate
 from api.models import Service, StaffDuty
 from api.queries import filter_common, where_in, where_related
@@ -38,13 +40,19 @@ def list_staff_duties(args):
 
 
 @blp.route("/<duty_id>")
+@versioned_by_record(StaffDuty, "duty_id")
 @blp.arguments(ItemArgsSchema, location="query")
 @blp.response(200, StaffDutySchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStaffDuty")
-def get_staff_duty(_args, duty_id):
+def get_staff_duty(args, duty_id):
     """Get one staff duty
 
     The duty's text, its place in the source's list and the services it concerns.
     """
+    if args.get("as_of"):
+        return record_as_of("staff-duties", duty_id, args)
     return get_or_404(StaffDuty, duty_id, DUTY_OPTIONS)
+
+
+register_editing(blp, "staff-duties", "duty_id", StaffDutySchema)

@@ -2,6 +2,9 @@
 
 from sqlalchemy import select
 
+from api import editing, editor
+from api.editor import editor_docs, record_as_of, register_editing
+from api.headers import versioned_by_record
 from api.http import (
     Blueprint,
     alternative_content,
@@ -60,6 +63,7 @@ def list_status_notices(args):
 
 
 @blp.route("/<notice_id>")
+@versioned_by_record(StatusNotice, "notice_id")
 @blp.arguments(LinkedDataItemArgsSchema, location="query")
 @blp.response(200, StatusNoticeSchema)
 @blp.errors(400, 404)
@@ -70,6 +74,57 @@ def get_status_notice(args, notice_id):
     The statement with its state, validity as stated and as in force, text, and the statements
     it supersedes and is superseded by.
     """
+    if args.get("as_of"):
+        return record_as_of("status-notices", notice_id, args)
     record = get_or_404(StatusNotice, notice_id, NOTICE_OPTIONS)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("status-notices", fmt, record)
+
+
+register_editing(blp, "status-notices", "notice_id", StatusNoticeSchema)
+
+
+@blp.route("/<notice_id>/supersede", methods=["POST"])
+@blp.response(
+    201, StatusNoticeSchema, headers={"Location": {"$ref": "#/components/headers/Location"}}
+)
+@blp.doc(
+    **editor_docs(
+        "supersedeStatusNotice",
+        (400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428, 503),
+        "StatusNoticeInput",
+        security=[{"bearerAuth": []}],
+    )
+)
+def supersede_status_notice(notice_id):
+    """Publish a new version of a notice
+
+    The body is the new version, with its own `id`; it supersedes this notice, and this one
+    ends the day before the new one starts (its `in_force_until`), in one transaction. Without
+    `valid_from` the new version starts today. Needs `write:notices` and `If-Match` with this
+    notice's ETag; `Idempotency-Key` makes a retry safe. A notice already superseded answers 409:
+    supersede its newest version.
+    """
+    who = editor.identity()
+    editor.require_scope(who, "status-notices")
+    body = editor.read_body()
+    collection = editing.EDITABLE["status-notices"]
+
+    def work(session, recorder, now):
+        old = editor.current_record(session, collection, notice_id)
+        editor.check_if_match(old)
+        editor.require_organization(session, who, collection, editing.input_of(collection, old))
+        new_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(new_id, str) or session.get(StatusNotice, new_id) is not None:
+            raise editing.Invalid(
+                "The new version needs an `id` of its own.",
+                [{"field": "id", "message": "Missing, or the id of an existing notice."}],
+            )
+        record = editing.validate(session, collection, {**body, "supersedes_id": notice_id}, new_id)
+        editor.require_organization(session, who, collection, record)
+        new = editing.supersede(
+            session, old, record, recorder, now, editor.retention_days(), editor.today()
+        )
+        return editor.record_response("status-notices", new, 201)
+
+    return editor.write(who, work, idempotent=True)

@@ -9,7 +9,8 @@ from werkzeug.exceptions import BadRequest
 
 from api.calendar import opening_hours_calendar
 from api.db import db
-from api.headers import clock_dependent, now_minute
+from api.editor import record_as_of, register_editing
+from api.headers import clock_dependent, now_minute, versioned_by_record
 from api.http import (
     Blueprint,
     alternative_content,
@@ -96,6 +97,7 @@ def list_units(args):
 
 
 @blp.route("/<unit_id>")
+@versioned_by_record(Unit, "unit_id")
 @blp.arguments(UnitItemArgsSchema, location="query")
 @blp.response(200, UnitSchema)
 @blp.errors(400, 404)
@@ -106,6 +108,8 @@ def get_unit(args, unit_id):
     The unit with its services, access channels (addresses, phone, fax, web pages, referral
     routes) and regular opening hours.
     """
+    if args.get("as_of"):
+        return record_as_of("units", unit_id, args)
     unit = get_or_404(Unit, unit_id, UNIT_OPTIONS)
     fmt = negotiated_format(args, "geojson", "jsonld")
     return unit if fmt == "json" else alternative_response("units", fmt, unit)
@@ -209,3 +213,6 @@ def date_range(args: dict, facts) -> tuple:
     if end < start or (end - start).days >= MAX_RANGE_DAYS:
         raise BadRequest(f"`end` must be on or after `start` and within {MAX_RANGE_DAYS} days.")
     return start, end
+
+
+register_editing(blp, "units", "unit_id", UnitSchema)

@@ -1,0 +1,383 @@
+"""The editor API's writes, without Flask: one record created, replaced or deleted, validated
+with the loader's own schemas and reference checks, with what depends on it refreshed, its
+published form and that of every record embedding it re-stamped, and every new version recorded
+in the audit trail and the change feed: all in the caller's transaction, which must have begun
+with `api.db.lock_for_writing`. api/editor.py is the HTTP side.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from api.history import Recorder
+from api.loader import (
+    COLLECTIONS,
+    Collection,
+    _flatten_errors,
+    content_hash,
+    prune_changes,
+    refresh_derived,
+    stamp_representations,
+)
+from api.models import (
+    OpeningHours,
+    Organization,
+    StatusNotice,
+    Unit,
+    channel_services,
+    channel_units,
+    duty_services,
+    notice_services,
+    notice_units,
+    unit_services,
+)
+from api.notices import NoticeDates, derive_validity
+from api.representations import KINDS
+
+# The collections the editor API writes, by their name in the URL.
+EDITABLE = {
+    c.kind: c
+    for c in COLLECTIONS
+    if c.kind
+    in (
+        "units",
+        "opening-hours",
+        "services",
+        "access-channels",
+        "status-notices",
+        "announcements",
+        "staff-duties",
+    )
+}
+MODEL_OF = {c.name: c.model for c in COLLECTIONS}
+
+
+class EditError(Exception):
+    """A write that cannot be made; `status` is its HTTP status, `errors` the field errors."""
+
+    status = 400
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None):
+        super().__init__(detail)
+        self.detail, self.errors = detail, errors or []
+
+
+class Invalid(EditError):
+    status = 422
+
+
+class Conflict(EditError):
+    status = 409
+
+
+class Forbidden(EditError):
+    status = 403
+
+
+# --- Reading the record as input -----------------------------------------------------------
+
+
+def input_of(collection: Collection, obj: Any) -> dict[str, Any]:
+    """A stored record in the form the loader and the API take it (to apply a PATCH to)."""
+    return collection.schema().dump(obj)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: objects merge key by key, null removes, the rest replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+# --- Validating ----------------------------------------------------------------------------
+
+
+def validate(session: Session, collection: Collection, body: Any, record_id: str) -> dict:
+    """The record `body` describes, validated as the loader validates a file's record (schema,
+    references that must exist, no loop of parents); raise Invalid listing every problem."""
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.", [_error("(body)", "Not an object.")])
+    if body.get("id", record_id) != record_id:
+        raise Invalid(
+            "The id in the body differs from the id in the URL.",
+            [_error("id", f"Must be '{record_id}' (as in the URL) or left out.")],
+        )
+    try:
+        record = collection.schema().load({**body, "id": record_id})
+    except ValidationError as error:
+        errors = [_error(f, m) for f, m in _flatten_errors(error.messages)]
+        raise Invalid(f"The {_noun(collection)} is not valid.", errors) from None
+    errors = []
+    for fld, target in collection.refs.items():
+        value = record.get(fld)
+        if value is not None and session.get(MODEL_OF[target], value) is None:
+            errors.append(_error(fld, f"No {target.replace('_', ' ')} record with id '{value}'."))
+    for fld, (_attr, target) in collection.links.items():
+        wanted = set(record.get(fld, []))
+        model = MODEL_OF[target]
+        found = set(session.scalars(select(model.id).where(model.id.in_(sorted(wanted)))))
+        for value in sorted(wanted - found):
+            errors.append(_error(fld, f"No {target.replace('_', ' ')} record with id '{value}'."))
+    if collection.self_ref and not errors and _makes_a_loop(session, collection, record):
+        errors.append(_error(collection.self_ref, "Refers back to this record in a loop."))
+    if errors:
+        raise Invalid(f"The {_noun(collection)} refers to what does not exist.", errors)
+    return record
+
+
+def _makes_a_loop(session: Session, collection: Collection, record: dict) -> bool:
+    column = getattr(collection.model, collection.self_ref)
+    seen, node = {record["id"]}, record.get(collection.self_ref)
+    while node is not None:
+        if node in seen:
+            return True
+        seen.add(node)
+        node = session.scalar(select(column).where(collection.model.id == node))
+    return False
+
+
+def _error(fld: str, message: str) -> dict[str, str]:
+    return {"field": fld, "message": message}
+
+
+def _noun(collection: Collection) -> str:
+    return collection.kind.removesuffix("s").replace("-", " ")
+
+
+# --- Who may write what --------------------------------------------------------------------
+
+
+def organizations_of(session: Session, collection: Collection, record: dict) -> set[str | None]:
+    """The organizations a record belongs to: its own, or those of the units and services it
+    is about. None stands for "no organization"."""
+    if "organization_id" in record:
+        return {record["organization_id"]}
+    units = set(record.get("unit_ids", [])) | (
+        {record["unit_id"]} if "unit_id" in record else set()
+    )
+    services = set(record.get("service_ids", []))
+    owners: set[str | None] = set()
+    for model, ids in ((Unit, units), (MODEL_OF["services"], services)):
+        if ids:
+            owners |= set(
+                session.scalars(select(model.organization_id).where(model.id.in_(sorted(ids))))
+            )
+    return owners or {None}
+
+
+def within(session: Session, organization_id: str) -> set[str]:
+    """An organization and every organization below it."""
+    children: dict[str, list[str]] = {}
+    for oid, parent in session.execute(select(Organization.id, Organization.parent_id)):
+        children.setdefault(parent, []).append(oid)
+    out, todo = set(), [organization_id]
+    while todo:
+        node = todo.pop()
+        if node not in out:
+            out.add(node)
+            todo.extend(children.get(node, []))
+    return out
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+# Which records embed which: link tables (both ways) and single references. A record's
+# published form can change when a record two steps away changes (a unit embeds its channels,
+# which list their services), so re-stamping looks two steps out.
+LINKS: tuple[tuple[Table, str, str], ...] = (
+    (unit_services, "units", "services"),
+    (channel_services, "access-channels", "services"),
+    (channel_units, "access-channels", "units"),
+    (notice_services, "status-notices", "services"),
+    (notice_units, "status-notices", "units"),
+    (duty_services, "staff-duties", "services"),
+)
+REFERENCES = (
+    (OpeningHours.id, OpeningHours.unit_id, "opening-hours", "units"),
+    (StatusNotice.id, StatusNotice.supersedes_id, "status-notices", "status-notices"),
+)
+
+
+def _related(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, rid in records:
+        by_kind.setdefault(kind, []).append(rid)
+    out: set[tuple[str, str]] = set()
+
+    def follow(source, target, ids, kind):
+        out.update((kind, v) for v in session.scalars(select(target).where(source.in_(ids))) if v)
+
+    for table, left, right in LINKS:
+        left_column, right_column = table.columns
+        if by_kind.get(left):
+            follow(left_column, right_column, by_kind[left], right)
+        if by_kind.get(right):
+            follow(right_column, left_column, by_kind[right], left)
+    for own, ref, kind, target in REFERENCES:
+        if by_kind.get(kind):
+            follow(own, ref, by_kind[kind], target)
+        if by_kind.get(target):
+            follow(ref, own, by_kind[target], kind)
+    return out
+
+
+def neighbourhood(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    one_step = records | _related(session, records)
+    return one_step | _related(session, one_step)
+
+
+def save(
+    session: Session,
+    collection: Collection,
+    record: dict,
+    recorder: Recorder,
+    now: datetime,
+    retention_days: int,
+) -> Any:
+    """Create or replace the record (validated by `validate`) and publish the consequences."""
+    key = (collection.kind, record["id"])
+    touched = neighbourhood(session, {key})
+    model = collection.model
+    obj = session.get(model, record["id"])
+    if obj is None:
+        obj = model(id=record["id"], created_at=now, modified_at=now)
+        session.add(obj)
+    with session.no_autoflush:
+        for fld, value in record.items():
+            if fld == "id":
+                continue
+            if fld in collection.links:
+                attribute, target = collection.links[fld]
+                target_model = MODEL_OF[target]
+                linked = session.scalars(
+                    select(target_model)
+                    .where(target_model.id.in_(sorted(set(value))))
+                    .order_by(target_model.id)
+                )
+                setattr(obj, attribute, list(linked))
+            else:
+                setattr(obj, fld, value)
+    obj.input_hash = content_hash(record)
+    session.flush()
+    _publish(session, touched | neighbourhood(session, {key}), recorder, now, retention_days)
+    return obj
+
+
+def delete(
+    session: Session,
+    collection: Collection,
+    obj: Any,
+    recorder: Recorder,
+    now: datetime,
+    retention_days: int,
+) -> None:
+    """Delete the record, unless another record still depends on it (409); a unit's opening
+    hours go with it. The history keeps its last version; the item answers 410 from then on."""
+    blockers = _dependants(session, collection, obj.id)
+    if blockers:
+        raise Conflict(
+            f"The {_noun(collection)} '{obj.id}' is still referred to; change or delete those "
+            "records first.",
+            [_error(fld, f"Referred to by {kind} '{rid}'.") for kind, rid, fld in blockers],
+        )
+    touched = neighbourhood(session, {(collection.kind, obj.id)})
+    gone = [(collection.kind, obj)]
+    if collection.kind == "units":
+        gone += [("opening-hours", hours) for hours in obj.opening_hours]
+    for kind, record in gone:
+        if record.content_hash is not None:
+            recorder.add(kind, record.id, "delete", KINDS[kind].dump(record))
+        touched.discard((kind, record.id))
+    session.delete(obj)
+    session.flush()
+    _publish(session, touched, recorder, now, retention_days)
+
+
+def _dependants(session: Session, collection: Collection, record_id: str):
+    """Records that name this one in a single reference (a parent, an organization)."""
+    out = []
+    for other in COLLECTIONS:
+        for fld, target in other.refs.items():
+            if target != collection.name or (other is collection and fld == "supersedes_id"):
+                continue
+            if other.name == "opening_hours":
+                continue  # a unit's hours are deleted with it
+            column = getattr(other.model, fld)
+            for rid in session.scalars(select(other.model.id).where(column == record_id)):
+                out.append((other.kind, rid, fld))
+    return out
+
+
+def _publish(
+    session: Session,
+    touched: set[tuple[str, str]],
+    recorder: Recorder,
+    now: datetime,
+    retention_days: int,
+) -> None:
+    touched |= refresh_notice_validity(session)
+    refresh_derived(session)
+    session.expire_all()
+    only: dict[str, set[str]] = {}
+    for kind, rid in touched:
+        only.setdefault(kind, set()).add(rid)
+    stamp_representations(session, now, recorder, only=only)
+    recorder.flush()
+    prune_changes(session, now, retention_days)
+
+
+def refresh_notice_validity(session: Session) -> set[tuple[str, str]]:
+    """Derive every notice's days in force again (a new version ends the one it supersedes);
+    return the notices whose days changed."""
+    notices = list(session.scalars(select(StatusNotice)))
+    validity = derive_validity(
+        [NoticeDates(n.id, n.valid_from, n.valid_until, n.supersedes_id) for n in notices]
+    )
+    changed = set()
+    for notice in notices:
+        days = validity[notice.id]
+        if (notice.in_force_from, notice.in_force_until) != days:
+            notice.in_force_from, notice.in_force_until = days
+            changed.add(("status-notices", notice.id))
+    session.flush()
+    return changed
+
+
+def supersede(
+    session: Session,
+    old: StatusNotice,
+    record: dict,
+    recorder: Recorder,
+    now: datetime,
+    retention_days: int,
+    today: date,
+) -> StatusNotice:
+    """Publish `record` as the new version of the notice `old`: it supersedes `old` and, when
+    no start is given, starts today; `old` ends the day before (api.notices)."""
+    if old.superseded_by:
+        raise Conflict(
+            f"The notice '{old.id}' was already superseded by "
+            f"{', '.join(repr(n.id) for n in old.superseded_by)}; supersede the newest version."
+        )
+    record = {**record, "supersedes_id": old.id}
+    if record.get("valid_from") is None:
+        record["valid_from"] = today
+    if old.valid_from and record["valid_from"] <= old.valid_from:
+        raise Invalid(
+            "A new version must start after the version it supersedes.",
+            [_error("valid_from", f"Must be after {old.valid_from.isoformat()}.")],
+        )
+    if record.get("valid_until") and record["valid_until"] < record["valid_from"]:
+        raise Invalid("Ends before it starts.", [_error("valid_until", "Ends before it starts.")])
+    return save(session, EDITABLE["status-notices"], record, recorder, now, retention_days)

@@ -1,0 +1,469 @@
+"""The editor API over HTTP: bearer tokens and scopes, request bodies, If-Match, Idempotency-Key
+and the write routes every editable collection registers with `register_editing` (in its own
+module, e.g. api/resources/units.py); plus each record's history and `as_of`. The writes
+themselves are api/editing.py.
+
+Statuses: 401 without a valid token (with `WWW-Authenticate`), 403 for a missing scope or a
+record of another organization, 400 for a body that is not JSON, 413 for a body over
+MAX_CONTENT_LENGTH, 415 for another media type, 422 listing every invalid field, 428 for an
+update or delete without `If-Match`, 412 when it no longer matches, 409 for a create over an
+existing id or a delete of a record others refer to, 503 when the database stays locked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request
+from sqlalchemy import delete as sql_delete
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest, abort
+
+from api import editing, tokens
+from api.db import db, lock_for_writing, utcnow
+from api.headers import record_etag, record_token
+from api.history import Actor, Recorder, as_of, versions_of
+from api.http import Blueprint, get_or_404, paginate, problem
+from api.models import IdempotencyKey, RecordVersion
+from api.representations import KINDS
+from schemas.common import LANGUAGES
+from schemas.history import HistoryArgsSchema, RecordVersionPageSchema
+
+REALM = 'Bearer realm="social-services-api"'
+BODY_TYPES = ("application/json", "application/merge-patch+json")
+IDEMPOTENCY_HOURS = 24
+KINDS_BY_MODEL = {kind.model: kind.name for kind in KINDS.values()}
+WRITE_STATUSES = {
+    400: "The body is not JSON, or a header is malformed.",
+    401: "No valid bearer token.",
+    403: "The token lacks the scope, or the record belongs to another organization.",
+    413: "The body is larger than the server accepts.",
+    415: "The body is not application/json.",
+    422: "The record is not valid; `errors` lists every field.",
+    429: "Too many requests.",
+}
+
+
+# --- Who is asking -------------------------------------------------------------------------
+
+
+def identity(required: bool = True) -> tokens.Identity | None:
+    """The request's token identity; without a valid one, a 401 (or None if not `required`
+    and no Authorization header was sent at all)."""
+    header = request.headers.get("Authorization")
+    if header is None and not required:
+        return None
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(
+            problem(
+                401,
+                "This needs a bearer token: `Authorization: Bearer <token>`.",
+                WWW_Authenticate=REALM,
+            )
+        )
+    found = tokens.authenticate(db.session, token.strip())
+    db.session.rollback()  # end the read transaction before a write begins
+    if found is None:
+        abort(
+            problem(
+                401,
+                "The bearer token is not valid (unknown, malformed or revoked).",
+                WWW_Authenticate=f'{REALM}, error="invalid_token"',
+            )
+        )
+    return found
+
+
+def require_scope(who: tokens.Identity, kind: str) -> None:
+    if not who.may_write(kind):
+        scope = tokens.SCOPE_OF_KIND[kind]
+        abort(
+            problem(
+                403,
+                f"The token '{who.name}' lacks the scope `{scope}` that writes {kind}.",
+                WWW_Authenticate=f'{REALM}, error="insufficient_scope", scope="{scope}"',
+            )
+        )
+
+
+def require_organization(session, who: tokens.Identity, collection, record: dict) -> None:
+    if who.organization_id is None or who.admin:
+        return
+    allowed = editing.within(session, who.organization_id)
+    owners = editing.organizations_of(session, collection, record)
+    if not owners <= allowed:
+        raise editing.Forbidden(
+            f"The token '{who.name}' may only write records of the organization "
+            f"'{who.organization_id}'; this one belongs to "
+            f"{', '.join(repr(o) for o in sorted(owners, key=str))}."
+        )
+
+
+# --- The request -----------------------------------------------------------------------------
+
+
+def read_body() -> Any:
+    if request.mimetype not in BODY_TYPES:
+        abort(problem(415, f"Send the record as {' or '.join(BODY_TYPES)}."))
+    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest(f"The body is not valid JSON: {error}.") from None
+
+
+def check_if_match(obj) -> None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        abort(
+            problem(
+                428,
+                "Send `If-Match` with the record's ETag (from a GET), so that a change made "
+                "meanwhile by someone else is not overwritten.",
+            )
+        )
+    current = record_token(obj)
+    for candidate in header.split(","):
+        value = candidate.strip()
+        if value == "*" or (
+            not value.startswith("W/") and value.strip('"').split(".", 1)[0] == current
+        ):
+            return
+    abort(
+        problem(
+            412,
+            "The record changed since that ETag was issued; GET it again and reapply the change.",
+            ETag=record_etag(obj, _item_path(obj)),
+        )
+    )
+
+
+def _item_path(obj) -> str:
+    return f"/v1/{KINDS_BY_MODEL[type(obj)]}/{obj.id}"
+
+
+def record_response(kind: str, obj, status: int):
+    body = json.dumps(KINDS[kind].dump(obj), ensure_ascii=False)
+    response = current_app.response_class(body, status=status, mimetype="application/json")
+    path = f"/v1/{kind}/{obj.id}"
+    response.headers["ETag"] = record_etag(obj, path)
+    response.headers["Cache-Control"] = "no-store"
+    if status == 201:
+        response.headers["Location"] = request.host_url.rstrip("/") + path
+    return response
+
+
+def write(who: tokens.Identity, work: Callable, idempotent: bool = False):
+    """Run `work(session, recorder, now)` in one transaction holding the write lock, and
+    return its response; with `Idempotency-Key` (creates), replay the stored response of an
+    earlier identical request."""
+    key = request.headers.get("Idempotency-Key") if idempotent else None
+    if key is not None and not 1 <= len(key) <= 255:
+        raise BadRequest("`Idempotency-Key` must be 1 to 255 characters.")
+    fingerprint = hashlib.sha256(
+        request.method.encode() + request.path.encode() + b"\n" + request.get_data(cache=True)
+    ).hexdigest()
+    actor = Actor(who.name, who.token_id, request.remote_addr)
+    session = db.new_session()
+    try:
+        with session.begin():
+            lock_for_writing(session)
+            now = utcnow()
+            if key is not None:
+                session.execute(
+                    sql_delete(IdempotencyKey).where(
+                        IdempotencyKey.created_at < now - timedelta(hours=IDEMPOTENCY_HOURS)
+                    )
+                )
+                earlier = session.get(IdempotencyKey, (who.token_id, key))
+                if earlier is not None:
+                    if earlier.request_hash != fingerprint:
+                        raise editing.Invalid(
+                            "This Idempotency-Key was used for a different request; use a new "
+                            "key for a new request."
+                        )
+                    replay = current_app.response_class(earlier.body, status=earlier.status)
+                    replay.headers.update(earlier.headers)
+                    replay.headers["Idempotent-Replayed"] = "true"
+                    return replay
+            recorder = Recorder(session, actor, now)
+            response = work(session, recorder, now)
+            if key is not None:
+                session.add(
+                    IdempotencyKey(
+                        token_id=who.token_id,
+                        key=key,
+                        request_hash=fingerprint,
+                        status=response.status_code,
+                        headers={
+                            name: value
+                            for name, value in response.headers.items()
+                            if name in ("Content-Type", "Location", "ETag", "Cache-Control")
+                        },
+                        body=response.get_data(as_text=True),
+                        created_at=now,
+                    )
+                )
+        return response
+    except editing.EditError as error:
+        return problem(error.status, error.detail, error.errors)
+    except OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        return problem(503, "The database is busy; try again shortly.", Retry_After="5")
+    finally:
+        session.close()
+
+
+def current_record(session, collection, record_id: str):
+    """The record to change, locked in this transaction; 404 or 410 as for a GET."""
+    obj = session.get(collection.model, record_id)
+    if obj is None:
+        get_or_404(collection.model, record_id)  # raises the 404 or 410 problem
+    return obj
+
+
+def today() -> Any:
+    return datetime.now(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+
+
+# --- Routes ----------------------------------------------------------------------------------
+
+
+def editor_docs(
+    operation_id: str, statuses: tuple[int, ...], body: str | None = None, **extra
+) -> dict:
+    responses = {
+        str(status): {"$ref": f"#/components/responses/{RESPONSE_NAMES[status]}"}
+        for status in (*statuses, 500)
+    }
+    doc: dict[str, Any] = {"operationId": operation_id, "responses": responses, **extra}
+    if body:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {
+                media: {"schema": {"$ref": f"#/components/schemas/{body}"}}
+                for media in (
+                    ("application/merge-patch+json", "application/json")
+                    if body.endswith("Patch")
+                    else ("application/json",)
+                )
+            },
+        }
+    return doc
+
+
+RESPONSE_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    410: "Gone",
+    412: "PreconditionFailed",
+    413: "ContentTooLarge",
+    415: "UnsupportedMediaType",
+    422: "UnprocessableContent",
+    428: "PreconditionRequired",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
+
+
+def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> None:
+    """Add to a collection's blueprint: POST (create), PUT (replace), PATCH (merge patch),
+    DELETE, and GET `/<id>/history`."""
+    collection = editing.EDITABLE[kind]
+    noun = schema.__name__.removesuffix("Schema")
+    text = noun_text(kind)
+    scope = tokens.SCOPE_OF_KIND[kind]
+    security = [{"bearerAuth": []}]
+    common = (400, 401, 403, 413, 415, 422, 503)
+    item = f"/<{id_param}>"
+    item_statuses = (*common, 404, 410, 412, 428)
+
+    @blp.route("", methods=["POST"], endpoint=f"create_{collection.name}")
+    @blp.response(201, schema, headers={"Location": {"$ref": "#/components/headers/Location"}})
+    @blp.doc(
+        summary=f"Create a {text}",
+        description=f"Needs a token with `{scope}`. With `Idempotency-Key`, a retry of the "
+        "same request returns the first response instead of creating twice.",
+        security=security,
+        **editor_docs(f"create{noun}", (*common, 409), f"{noun}Input"),
+    )
+    def create():
+        who = identity()
+        require_scope(who, kind)
+        body = read_body()
+        record_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(record_id, str):
+            missing = [{"field": "id", "message": "Missing data for required field."}]
+            return problem(422, "The record needs an `id`.", missing)
+
+        def work(session, recorder, now):
+            if session.get(collection.model, record_id) is not None:
+                raise editing.Conflict(f"A record with id '{record_id}' exists; PUT replaces it.")
+            record = editing.validate(session, collection, body, record_id)
+            require_organization(session, who, collection, record)
+            obj = editing.save(session, collection, record, recorder, now, retention_days())
+            return record_response(kind, obj, 201)
+
+        return write(who, work, idempotent=True)
+
+    def update(record_id: str, patch: bool):
+        who = identity()
+        require_scope(who, kind)
+        body = read_body()
+
+        def work(session, recorder, now):
+            obj = current_record(session, collection, record_id)
+            check_if_match(obj)
+            before = editing.input_of(collection, obj)
+            require_organization(session, who, collection, before)
+            merged = editing.merge_patch(before, body) if patch else body
+            record = editing.validate(session, collection, merged, record_id)
+            require_organization(session, who, collection, record)
+            obj = editing.save(session, collection, record, recorder, now, retention_days())
+            return record_response(kind, obj, 200)
+
+        return write(who, work)
+
+    @blp.route(item, methods=["PUT"], endpoint=f"replace_{collection.name}")
+    @blp.response(200, schema)
+    @blp.doc(
+        summary=f"Replace a {text}",
+        description=f"The whole record, as for a create. Needs `{scope}` and `If-Match` with "
+        "the ETag from a GET.",
+        security=security,
+        **editor_docs(f"replace{noun}", item_statuses, f"{noun}Input"),
+    )
+    def replace(**view_args):
+        return update(view_args[id_param], patch=False)
+
+    @blp.route(item, methods=["PATCH"], endpoint=f"update_{collection.name}")
+    @blp.response(200, schema)
+    @blp.doc(
+        summary=f"Change part of a {text}",
+        description="A JSON Merge Patch (RFC 7396): the fields given replace the record's, "
+        f"objects merge, null resets a field. Needs `{scope}` and `If-Match`.",
+        security=security,
+        **editor_docs(f"update{noun}", item_statuses, f"{noun}Patch"),
+    )
+    def patch(**view_args):
+        return update(view_args[id_param], patch=True)
+
+    @blp.route(item, methods=["DELETE"], endpoint=f"delete_{collection.name}")
+    @blp.response(204)
+    @blp.doc(
+        summary=f"Delete a {text}",
+        description="From then on the item answers 410 Gone, the change feed has its "
+        f"tombstone and its history keeps every version. Needs `{scope}` and `If-Match`.",
+        security=security,
+        **editor_docs(f"delete{noun}", (400, 401, 403, 404, 409, 410, 412, 428, 503)),
+    )
+    def remove(**view_args):
+        record_id = view_args[id_param]
+        who = identity()
+        require_scope(who, kind)
+
+        def work(session, recorder, now):
+            obj = current_record(session, collection, record_id)
+            check_if_match(obj)
+            require_organization(session, who, collection, editing.input_of(collection, obj))
+            editing.delete(session, collection, obj, recorder, now, retention_days())
+            return current_app.response_class(status=204)
+
+        return write(who, work)
+
+    @blp.route(f"{item}/history", endpoint=f"history_{collection.name}")
+    @blp.arguments(HistoryArgsSchema, location="query")
+    @blp.response(200, RecordVersionPageSchema)
+    @blp.errors(400, 404)
+    @blp.doc(
+        operationId=f"list{noun}History",
+        summary=f"Every version of a {text}",
+        description="Oldest first, also after a delete: what each version published and what "
+        "it changed. Who made each change, and from where, is shown to admin tokens only.",
+    )
+    def history(args, **view_args):
+        return history_page(kind, view_args[id_param], args)
+
+
+def noun_text(kind: str) -> str:
+    return kind.removesuffix("s").replace("-", " ")
+
+
+def retention_days() -> int:
+    return current_app.config["CHANGES_RETENTION_DAYS"]
+
+
+# --- History and as_of -----------------------------------------------------------------------
+
+
+def history_page(kind: str, record_id: str, args: dict) -> dict:
+    """A page of a record's versions (404 if it never existed)."""
+    who = identity(required=False)
+    statement = versions_of(kind, record_id)
+    exists = db.session.scalar(versions_of(kind, record_id).with_only_columns(RecordVersion.seq))
+    if exists is None:
+        get_or_404(editing.EDITABLE[kind].model, record_id)
+    page = paginate(statement, (RecordVersion.version,), args)
+    admin = who is not None and who.admin
+    g.vary_authorization = True
+    if who is not None:
+        g.private = True
+    page["results"] = [
+        {
+            "version": v.version,
+            "action": v.action,
+            "recorded_at": v.recorded_at,
+            "batch": v.batch,
+            "changed_by": v.actor if admin else None,
+            "remote_addr": v.remote_addr if admin else None,
+            "diff": v.diff,
+            "data": v.data,
+        }
+        for v in page["results"]
+    ]
+    return page
+
+
+def record_as_of(kind: str, record_id: str, args: dict):
+    """The record as published at `args["as_of"]`, from its history."""
+    instant = args["as_of"]
+    if args.get("format", "json") != "json":
+        raise BadRequest("`as_of` gives the JSON form only; leave out `format`.")
+    version = as_of(db.session, kind, record_id, instant)
+    noun = noun_text(kind)
+    if version is None:
+        abort(problem(404, f"No {noun} with id '{record_id}' existed at {instant.isoformat()}."))
+    if version.action == "delete":
+        abort(
+            problem(
+                410,
+                f"The {noun} '{record_id}' had been deleted by {instant.isoformat()} (at "
+                f"{version.recorded_at.isoformat()}).",
+            )
+        )
+    languages = request.args.get("lang")
+    data = _only_languages(version.data, tuple(languages.split(","))) if languages else version.data
+    return current_app.response_class(
+        json.dumps(data, ensure_ascii=False), mimetype="application/json"
+    )
+
+
+def _only_languages(value: Any, languages: tuple[str, ...]) -> Any:
+    """What `lang=` does to a published record, applied to a stored one."""
+    if isinstance(value, dict):
+        if set(value) == set(LANGUAGES):
+            return {lang: value.get(lang) for lang in languages}
+        return {key: _only_languages(item, languages) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_only_languages(item, languages) for item in value]
+    return value

@@ -1,0 +1,60 @@
+"""`/v1/opening-hours`: the stored weekly hours and exception periods of units, which units
+embed. The computed day-by-day hours are `/v1/units/{unit_id}/opening-hours`."""
+
+from sqlalchemy import select
+
+from api.editor import record_as_of, register_editing
+from api.headers import versioned_by_record
+from api.http import Blueprint, get_or_404, paginate
+from api.models import OpeningHours
+from api.queries import filter_common, where_in
+from schemas.common import ItemArgsSchema
+from schemas.opening_hours import (
+    OpeningHoursPageSchema,
+    OpeningHoursQueryArgsSchema,
+    OpeningHoursSchema,
+)
+
+blp = Blueprint(
+    "opening-hours",
+    __name__,
+    url_prefix="/v1/opening-hours",
+    description="Opening hours as stored: each unit's regular weekly hours and exception "
+    "periods, the records editors change. Units embed them.",
+)
+
+
+@blp.route("")
+@blp.arguments(OpeningHoursQueryArgsSchema, location="query")
+@blp.response(200, OpeningHoursPageSchema)
+@blp.errors(400)
+@blp.doc(operationId="listOpeningHours")
+def list_opening_hours(args):
+    """List stored opening hours
+
+    Ordered by id.
+    """
+    statement = select(OpeningHours)
+    statement = where_in(statement, OpeningHours.unit_id, args.get("unit_id"))
+    statement = where_in(statement, OpeningHours.kind, args.get("kind"))
+    statement = filter_common(statement, OpeningHours, args)
+    return paginate(statement, (OpeningHours.id,), args)
+
+
+@blp.route("/<hours_id>")
+@versioned_by_record(OpeningHours, "hours_id")
+@blp.arguments(ItemArgsSchema, location="query")
+@blp.response(200, OpeningHoursSchema)
+@blp.errors(400, 404)
+@blp.doc(operationId="getOpeningHours")
+def get_opening_hours(args, hours_id):
+    """Get one stored opening-hours record
+
+    Weekly spans over a validity period, regular or exception.
+    """
+    if args.get("as_of"):
+        return record_as_of("opening-hours", hours_id, args)
+    return get_or_404(OpeningHours, hours_id)
+
+
+register_editing(blp, "opening-hours", "hours_id", OpeningHoursSchema)
