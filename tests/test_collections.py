@@ -287,9 +287,19 @@ def test_item_endpoints_reject_unknown_parameters(client):
     assert_problem(client.get("/v1/units/pakila-work-centre?page_size=2"), 400)
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_writes_on_the_read_api_are_405_with_allow(client, method):
-    response = getattr(client, method)("/v1/units")
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/v1/organizations"),
+        ("put", "/v1/organizations/city-of-helsinki"),
+        ("patch", "/v1/changes"),
+        ("delete", "/v1/units"),
+        ("put", "/v1/units"),
+        ("post", "/v1/units/pakila-work-centre"),
+    ],
+)
+def test_methods_a_resource_does_not_take_are_405_with_allow(client, method, url):
+    response = getattr(client, method)(url)
     assert_problem(response, 405)
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
 
