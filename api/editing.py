@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from api.derived import refresh_touched
 from api.history import Recorder
 from api.loader import (
     COLLECTIONS,
@@ -21,7 +22,6 @@ from api.loader import (
     _flatten_errors,
     content_hash,
     prune_changes,
-    refresh_derived,
     stamp_representations,
 )
 from api.models import (
@@ -193,8 +193,9 @@ def within(session: Session, organization_id: str) -> set[str]:
 # --- Writing -------------------------------------------------------------------------------
 
 # Which records embed which: link tables (both ways) and single references. A record's
-# published form can change when a record two steps away changes (a unit embeds its channels,
-# which list their services), so re-stamping looks two steps out.
+# published form can also change when a record two steps away changes, through what it embeds
+# whole (a unit embeds its channels, which list their services, and its opening hours), so
+# re-stamping takes a second step from those.
 LINKS: tuple[tuple[Table, str, str], ...] = (
     (unit_services, "units", "services"),
     (channel_services, "access-channels", "services"),
@@ -232,9 +233,14 @@ def _related(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, 
     return out
 
 
+EMBEDDED_WHOLE = ("access-channels", "opening-hours")
+
+
 def neighbourhood(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The records whose published form may change when `records` change."""
     one_step = records | _related(session, records)
-    return one_step | _related(session, one_step)
+    embedded = {(kind, rid) for kind, rid in one_step if kind in EMBEDDED_WHOLE}
+    return one_step | _related(session, embedded)
 
 
 def save(
@@ -270,7 +276,8 @@ def save(
                 setattr(obj, fld, value)
     obj.input_hash = content_hash(record)
     session.flush()
-    _publish(session, touched | neighbourhood(session, {key}), recorder, now, retention_days)
+    touched |= neighbourhood(session, {key})
+    _publish(session, {key}, touched, recorder, now, retention_days)
     return obj
 
 
@@ -292,20 +299,24 @@ def delete(
             [_error(fld, f"Referred to by {kind} '{rid}'.") for kind, rid, fld in blockers],
         )
     touched = neighbourhood(session, {(collection.kind, obj.id)})
+    written = {(collection.kind, obj.id)}
+    if collection.kind == "services":  # the units offering it no longer do
+        written |= {(kind, rid) for kind, rid in touched if kind == "units"}
     gone = [(collection.kind, obj)]
     if collection.kind == "units":
         gone += [("opening-hours", hours) for hours in obj.opening_hours]
     for kind, record in gone:
+        written.add((kind, record.id))
         if record.content_hash is not None:
             recorder.add(kind, record.id, "delete", KINDS[kind].dump(record))
-        touched.discard((kind, record.id))
     session.delete(obj)
     session.flush()
-    _publish(session, touched, recorder, now, retention_days)
+    _publish(session, written, touched, recorder, now, retention_days)
 
 
 def _dependants(session: Session, collection: Collection, record_id: str):
-    """Records that name this one in a single reference (a parent, an organization)."""
+    """Records that name this one in a single reference (a parent, an organization), and the
+    notices naming it: a notice is a dated statement, not edited behind its editor's back."""
     out = []
     for other in COLLECTIONS:
         for fld, target in other.refs.items():
@@ -316,18 +327,29 @@ def _dependants(session: Session, collection: Collection, record_id: str):
             column = getattr(other.model, fld)
             for rid in session.scalars(select(other.model.id).where(column == record_id)):
                 out.append((other.kind, rid, fld))
+    for table, fld, kind in (
+        (notice_units, "unit_ids", "units"),
+        (notice_services, "service_ids", "services"),
+    ):
+        if collection.kind == kind:
+            notice_column, other_column = table.columns
+            for rid in session.scalars(select(notice_column).where(other_column == record_id)):
+                out.append(("status-notices", rid, fld))
     return out
 
 
 def _publish(
     session: Session,
+    written: set[tuple[str, str]],
     touched: set[tuple[str, str]],
     recorder: Recorder,
     now: datetime,
     retention_days: int,
 ) -> None:
-    touched |= refresh_notice_validity(session)
-    refresh_derived(session)
+    """After `written` changed: refresh what is derived from them, re-stamp every record in
+    `touched` (those and the records embedding them) and record the new versions."""
+    refresh_touched(session, written)
+    touched = touched | written | refresh_notice_validity(session)
     session.expire_all()
     only: dict[str, set[str]] = {}
     for kind, rid in touched:

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from api.db import Base, utcnow
-from api.loader import refresh_derived
+from api.derived import refresh_derived
 from api.models import (
     AccessChannel,
     Change,

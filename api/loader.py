@@ -20,31 +20,26 @@ from typing import Any
 
 import yaml
 from marshmallow import Schema, ValidationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.db import lock_for_writing, utcnow
+from api.derived import refresh_derived
 from api.history import Actor, Recorder, loader_actor
 from api.models import (
     AccessChannel,
     Announcement,
     Change,
     OpeningHours,
-    OpeningSpan,
     Organization,
     RecordVersion,
     Service,
     StaffDuty,
     StatusNotice,
     Unit,
-    notice_targets,
-    unit_services,
 )
 from api.notices import NoticeDates, derive_validity
 from api.representations import KINDS, iter_records, representation
-from api.search import refresh_search_index
-from api.status import minute_rows, parse_spans
-from api.status import notice_targets as targets_of_notice
 from schemas.access_channels import AccessChannelInputSchema
 from schemas.announcements import AnnouncementInputSchema
 from schemas.opening_hours import OpeningHoursInputSchema
@@ -428,52 +423,6 @@ def stamp_representations(
             recorder.add(kind.name, obj.id, action, kind.dump(obj))
         # Later kinds embed these records' timestamps.
         session.flush()
-
-
-def refresh_derived(session: Session) -> None:
-    """Rebuild what the status filters query: every unit each notice applies to, and the
-    opening hours as minute ranges per weekday; and the full-text search index (`q=`).
-    Call inside the writing transaction."""
-    children: dict[str, list[str]] = {}
-    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
-        if parent_id:
-            children.setdefault(parent_id, []).append(unit_id)
-    services_of: dict[str, set[str]] = {}
-    for unit_id, service_id in session.execute(select(unit_services)):
-        services_of.setdefault(unit_id, set()).add(service_id)
-    for unit_id in session.scalars(select(Unit.id)):
-        services_of.setdefault(unit_id, set())
-
-    session.execute(delete(notice_targets))
-    rows = []
-    for notice in session.scalars(select(StatusNotice)):
-        targets = targets_of_notice(notice.unit_ids, notice.service_ids, children, services_of)
-        rows.extend({"status_notice_id": notice.id, "unit_id": unit} for unit in sorted(targets))
-    if rows:
-        session.execute(insert(notice_targets), rows)
-
-    session.execute(delete(OpeningSpan))
-    spans = []
-    for hours in session.scalars(select(OpeningHours).order_by(OpeningHours.id)):
-        for span in parse_spans(hours.spans):
-            for weekday, start, end, carried in minute_rows(span):
-                spans.append(
-                    {
-                        "opening_hours_id": hours.id,
-                        "unit_id": hours.unit_id,
-                        "kind": hours.kind,
-                        "valid_from": hours.valid_from,
-                        "valid_until": hours.valid_until,
-                        "weekday": weekday,
-                        "start_minute": start,
-                        "end_minute": end,
-                        "from_previous_day": carried,
-                    }
-                )
-    if spans:
-        session.execute(insert(OpeningSpan), spans)
-    refresh_search_index(session)
-    session.flush()
 
 
 def _assign(obj: Any, record: dict, collection: Collection, loaded: dict[str, dict[str, Any]]):

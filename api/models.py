@@ -70,7 +70,7 @@ notice_services = _link_table("status_notice_services", "status_notices", "servi
 notice_units = _link_table("status_notice_units", "status_notices", "units")
 duty_services = _link_table("staff_duty_services", "staff_duties", "services")
 
-# Derived by the loader (api.loader.refresh_derived) from the notices' units and services, the
+# Derived (api.derived) from the notices' units and services, the
 # unit tree and the services units offer: every unit a notice applies to (api.status rule 1).
 notice_targets = Table(
     "status_notice_targets",

@@ -153,6 +153,34 @@ def refresh_search_index(session: Session) -> None:
         session.execute(POSTGRESQL_INSERT, rows)
 
 
+def refresh_search_entries(session: Session, ids: dict[str, set[str]]) -> None:
+    """Make the index entries of these records (kind -> ids, "units" or "services") match
+    them: after a write that changed a few records; deleted ones leave the index."""
+    connection = session.connection()
+    for kind, model in SEARCHED.items():
+        wanted = sorted(ids.get(kind, ()))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            session.execute(delete(index).where(index.c.kind == kind, index.c.record_id.in_(chunk)))
+            rows = [
+                {
+                    "kind": kind,
+                    "record_id": record_id,
+                    "name": _document([name]),
+                    "description": _document([description]),
+                }
+                for record_id, name, description in session.execute(
+                    select(model.id, model.name, model.description).where(model.id.in_(chunk))
+                )
+            ]
+            if not rows:
+                continue
+            if connection.dialect.name == "sqlite":
+                session.execute(insert(index), rows)
+            else:
+                session.execute(POSTGRESQL_INSERT, rows)
+
+
 # --- Queries ---------------------------------------------------------------------------------
 
 

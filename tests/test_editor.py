@@ -376,19 +376,21 @@ def test_deleting_a_record_others_refer_to_is_409(client, token):
 
 
 def test_deleting_a_unit_takes_its_opening_hours_along(client, token):
-    editor = token("editor", "write:units")
-    url = "/v1/units/pakila-shop-and-pick-up-point"
-    hours = client.get("/v1/opening-hours?unit_id=pakila-shop-and-pick-up-point").json["results"]
-    notices = client.get("/v1/status-notices?unit_id=pakila-shop-and-pick-up-point").json
-    response = client.delete(url, headers=auth(editor, **{"If-Match": etag_of(client, url)}))
+    editor = auth(token("editor", "write:units"))
+    assert client.post("/v1/units", json=WRITES["units"][1], headers=editor).status_code == 201
+    hours = {**WRITES["opening-hours"][1], "unit_id": "new-unit"}
+    assert client.post("/v1/opening-hours", json=hours, headers=editor).status_code == 201
+    url = "/v1/units/new-unit"
+    response = client.delete(url, headers={**editor, "If-Match": etag_of(client, url)})
     assert response.status_code == 204, response.json
-    for record in hours:
-        assert client.get(f"/v1/opening-hours/{record['id']}").status_code == 410
-    # Notices that named it now name the units left.
-    for notice in notices["results"]:
-        now = client.get(f"/v1/status-notices/{notice['id']}")
-        if now.status_code == 200:
-            assert "pakila-shop-and-pick-up-point" not in now.json["unit_ids"]
+    assert client.get("/v1/opening-hours/new-hours").status_code == 410
+    history = client.get("/v1/opening-hours/new-hours/history").json["results"]
+    assert [v["action"] for v in history] == ["create", "delete"]
+    # A unit that notices name stays: the notices are dated statements.
+    shop = "/v1/units/pakila-shop-and-pick-up-point"
+    response = client.delete(shop, headers={**editor, "If-Match": etag_of(client, shop)})
+    assert response.status_code == 409
+    assert {e["field"] for e in response.json["errors"]} == {"unit_ids"}
 
 
 # --- Supersede -----------------------------------------------------------------------------------
@@ -576,3 +578,107 @@ def test_the_tokens_cli_creates_lists_and_revokes(app, runner):
     client = app.test_client()
     response = client.post("/v1/status-notices", json=NOTICE, headers=auth(value))
     assert response.status_code == 401
+
+
+# --- What is derived follows every write -----------------------------------------------------
+
+
+def _derived(connection) -> dict[str, list]:
+    from sqlalchemy import text
+
+    return {
+        "targets": sorted(connection.execute(text("SELECT * FROM status_notice_targets")).all()),
+        "spans": sorted(
+            connection.execute(
+                text(
+                    "SELECT opening_hours_id, unit_id, kind, valid_from, valid_until, weekday, "
+                    "start_minute, end_minute, from_previous_day FROM opening_spans"
+                )
+            ).all()
+        ),
+        "search": sorted(
+            connection.execute(
+                text("SELECT kind, record_id, name, description FROM search_index")
+            ).all()
+        ),
+    }
+
+
+def assert_derived_as_if_rebuilt(app) -> None:
+    """What the editor refreshed for the records it touched equals a full rebuild."""
+    from api.derived import refresh_derived
+
+    with app.app_context():
+        session = db.new_session()
+        try:
+            session.begin()
+            before = _derived(session.connection())
+            refresh_derived(session)
+            after = _derived(session.connection())
+        finally:
+            session.rollback()
+            session.close()
+    for name in before:
+        assert before[name] == after[name], (
+            name,
+            sorted(set(before[name]) - set(after[name])),
+            sorted(set(after[name]) - set(before[name])),
+        )
+
+
+def test_derived_tables_follow_every_kind_of_write(app, client, token):
+    admin = auth(token("admin", "admin"))
+
+    def write(method: str, url: str, body=None) -> None:
+        headers = dict(admin)
+        if method != "post":
+            headers["If-Match"] = etag_of(client, url)
+        response = getattr(client, method)(url, json=body, headers=headers)
+        assert response.status_code in (200, 201, 204), (method, url, response.json)
+        assert_derived_as_if_rebuilt(app)
+
+    # A notice for a parent unit, only where a service is offered; one naming only a service.
+    parent_notice = {
+        **NOTICE,
+        "unit_ids": ["uusix-workshops"],
+        "service_ids": ["rehabilitating-work-activities"],
+    }
+    write("post", "/v1/status-notices", parent_notice)
+    service_notice = {
+        **NOTICE,
+        "id": "service-only",
+        "unit_ids": [],
+        "service_ids": ["work-activities-for-people-with-disabilities"],
+    }
+    write("post", "/v1/status-notices", service_notice)
+    # A sub-unit moves to another parent; a unit starts and stops offering a service.
+    write("patch", "/v1/units/uusix-suvilahti", {"parent_id": "pakila-work-centre"})
+    write("patch", "/v1/units/uusix-kylasaari", {"service_ids": ["rehabilitating-work-activities"]})
+    write("patch", "/v1/units/uusix-kylasaari", {"service_ids": []})
+    # A new unit below a named one, renamed (search), then deleted.
+    write("post", "/v1/units", {**WRITES["units"][1], "parent_id": "uusix-workshops",
+                                "service_ids": ["rehabilitating-work-activities"]})  # fmt: skip
+    write("patch", "/v1/units/new-unit", {"name": {"fi": "Uusi yksikkö"}})
+    # Hours: created, changed, deleted; a notice's units changed; a service renamed.
+    hours = {**WRITES["opening-hours"][1], "spans": [
+        {"weekdays": ["monday"], "opens": "22:00", "closes": "02:00"}]}  # fmt: skip
+    write("post", "/v1/opening-hours", hours)
+    write("patch", "/v1/opening-hours/new-hours", {"kind": "exception", "valid_from": "2030-01-01"})
+    write("delete", "/v1/opening-hours/new-hours")
+    write("patch", f"/v1/status-notices/{NOTICE['id']}", {"unit_ids": ["pakila-work-centre"]})
+    write("patch", "/v1/services/rehabilitating-work-activities", {"name": {"sv": "Ny tjänst"}})
+    write("delete", "/v1/units/new-unit")
+    write("delete", "/v1/status-notices/service-only")
+    # A service some units offer is deleted: they no longer offer it.
+    write("post", "/v1/services", WRITES["services"][1])
+    write("patch", "/v1/units/uusix-kylasaari", {"service_ids": ["new-service"]})
+    write("delete", "/v1/services/new-service")
+    assert client.get("/v1/units/uusix-kylasaari").json["service_ids"] == []
+
+
+def test_a_unit_or_service_a_notice_names_cannot_be_deleted(client, token):
+    admin = token("admin", "admin")
+    url = "/v1/services/rehabilitating-work-activities"
+    response = client.delete(url, headers=auth(admin, **{"If-Match": etag_of(client, url)}))
+    assert response.status_code == 409
+    assert {e["field"] for e in response.json["errors"]} == {"service_ids"}
