@@ -381,13 +381,20 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
 
         return write(who, work)
 
-    @blp.route(f"{item}/history", endpoint=f"history_{collection.name}")
+    register_history(blp, kind, id_param, schema)
+
+
+def register_history(blp: Blueprint, kind: str, id_param: str, schema: type) -> None:
+    """Add GET `/<id>/history` to a collection's blueprint."""
+    noun = schema.__name__.removesuffix("Schema")
+
+    @blp.route(f"/<{id_param}>/history", endpoint=f"history_{kind.replace('-', '_')}")
     @blp.arguments(HistoryArgsSchema, location="query")
     @blp.response(200, RecordVersionPageSchema)
     @blp.errors(400, 404)
     @blp.doc(
         operationId=f"list{noun}History",
-        summary=f"Every version of a {text}",
+        summary=f"Every version of a {noun_text(kind)}",
         description="Oldest first, also after a delete: what each version published and what "
         "it changed. Who made each change, and from where, is shown to admin tokens only.",
     )
@@ -412,7 +419,7 @@ def history_page(kind: str, record_id: str, args: dict) -> dict:
     statement = versions_of(kind, record_id)
     exists = db.session.scalar(versions_of(kind, record_id).with_only_columns(RecordVersion.seq))
     if exists is None:
-        get_or_404(editing.EDITABLE[kind].model, record_id)
+        get_or_404(KINDS[kind].model, record_id)
     page = paginate(statement, (RecordVersion.version,), args)
     admin = who is not None and who.admin
     g.vary_authorization = True

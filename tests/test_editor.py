@@ -682,3 +682,17 @@ def test_a_unit_or_service_a_notice_names_cannot_be_deleted(client, token):
     response = client.delete(url, headers=auth(admin, **{"If-Match": etag_of(client, url)}))
     assert response.status_code == 409
     assert {e["field"] for e in response.json["errors"]} == {"service_ids"}
+
+
+def test_every_collection_has_a_history_from_the_first_load(client):
+    for url in (
+        "/v1/organizations/city-of-helsinki",
+        "/v1/units/pakila-work-centre",
+        "/v1/opening-hours/pakila-work-centre-weekdays",
+        "/v1/access-channels/pakila-work-centre-phone",
+    ):
+        versions = client.get(f"{url}/history").json["results"]
+        assert versions[0]["version"] == 1 and versions[0]["action"] == "create", url
+        assert versions[-1]["data"] == client.get(url).json, url
+    assert client.get("/v1/organizations/nope/history").status_code == 404
+    assert client.post("/v1/organizations", json={}).status_code == 405

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from api.editor import record_as_of
+from api.editor import record_as_of, register_history
 from api.headers import versioned_by_record
 from api.http import (
     Blueprint,
@@ -66,3 +66,6 @@ def get_organization(args, organization_id):
     record = get_or_404(Organization, organization_id)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("organizations", fmt, record)
+
+
+register_history(blp, "organizations", "organization_id", OrganizationSchema)
