@@ -38,15 +38,6 @@ REALM = 'Bearer realm="social-services-api"'
 BODY_TYPES = ("application/json", "application/merge-patch+json")
 IDEMPOTENCY_HOURS = 24
 KINDS_BY_MODEL = {kind.model: kind.name for kind in KINDS.values()}
-WRITE_STATUSES = {
-    400: "The body is not JSON, or a header is malformed.",
-    401: "No valid bearer token.",
-    403: "The token lacks the scope, or the record belongs to another organization.",
-    413: "The body is larger than the server accepts.",
-    415: "The body is not application/json.",
-    422: "The record is not valid; `errors` lists every field.",
-    429: "Too many requests.",
-}
 
 
 # --- Who is asking -------------------------------------------------------------------------
