@@ -696,3 +696,20 @@ def test_every_collection_has_a_history_from_the_first_load(client):
         assert versions[-1]["data"] == client.get(url).json, url
     assert client.get("/v1/organizations/nope/history").status_code == 404
     assert client.post("/v1/organizations", json={}).status_code == 405
+
+
+def test_a_database_that_stays_locked_is_503_with_retry_after(client, token, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import api.editor
+
+    def locked(_session):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    editor = token("editor", "write:notices")
+    monkeypatch.setattr(api.editor, "lock_for_writing", locked)
+    response = create_notice(client, editor)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    monkeypatch.undo()
+    assert client.get(f"/v1/status-notices/{NOTICE['id']}").status_code == 404
