@@ -62,6 +62,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from api.http import PROBLEM_JSON, problem
+from api.tokens import public_id_of
 
 READ_METHODS = ("GET", "HEAD")
 # Static files: the docs page's Swagger UI assets and Flask's own static route.
@@ -71,8 +72,6 @@ TABLE = "rate_limit_counters"
 PRUNE_INTERVAL = 60
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 POLICY_PATTERN = re.compile(r"(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?", re.IGNORECASE)
-# `sst_<public id>_<secret>`: the public id keys the writes; anything else is no token here.
-TOKEN_PATTERN = re.compile(r"sst_([A-Za-z0-9-]{1,64})_\S+")
 
 
 # --- Policies and keys -----------------------------------------------------------------------
@@ -127,8 +126,7 @@ def token_public_id(authorization: str | None) -> str | None:
     scheme, _, credentials = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    match = TOKEN_PATTERN.fullmatch(credentials.strip())
-    return match[1] if match else None
+    return public_id_of(credentials.strip())
 
 
 # --- Storage ---------------------------------------------------------------------------------

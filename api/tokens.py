@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from api.db import utcnow
 from api.models import ApiToken, Organization
 
 PREFIX = "sst"
+PUBLIC_ID = re.compile(r"[0-9a-f]{16}")
 # What each scope lets a token write; `admin` writes everything and sees who made each change.
 SCOPES = {
     "write:units": "units and their opening hours",
@@ -67,9 +69,10 @@ def _hash(secret: str) -> str:
 
 
 def public_id_of(token: str) -> str | None:
-    """The public id inside a well-formed token, else None."""
+    """The public id inside a well-formed token (16 hex digits), else None. Unverified: the
+    rate limiter keys writes by it too."""
     parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2]:
+    if len(parts) != 3 or parts[0] != PREFIX or not PUBLIC_ID.fullmatch(parts[1]) or not parts[2]:
         return None
     return parts[1]
 
