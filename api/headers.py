@@ -41,7 +41,8 @@ COMPRESSIBLE = (
 )
 EXPOSED = (
     "ETag, Last-Modified, Link, Content-Language, Location, Retry-After, "
-    "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+    "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, "
+    "Idempotent-Replayed, WWW-Authenticate"
 )
 MIN_COMPRESS = 500
 
