@@ -364,6 +364,14 @@ def test_a_delete_is_soft_410_tombstone_and_history(client, token):
     # The deleted notice no longer closes the unit.
     at = "/v1/units/pakila-work-centre/status?at=2030-01-15T12:00:00%2B02:00"
     assert client.get(at).json["state"] != "closed"
+    # Posting it again restores it, and its history goes on.
+    assert create_notice(client, editor).status_code == 201
+    history = client.get(f"{url}/history").json["results"]
+    assert [(v["version"], v["action"]) for v in history] == [
+        (1, "create"),
+        (2, "delete"),
+        (3, "create"),
+    ]
 
 
 def test_deleting_a_record_others_refer_to_is_409(client, token):
