@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load lint-spec sdk
+.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-dump lint-spec sdk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,12 +98,16 @@ sdk: $(VENV)/.installed-dev $(SDK_DIR)/node_modules/.installed
 clean:
 	rm -rf $(VENV) instance build .pytest_cache .ruff_cache $(SDK_DIR)/node_modules
 
-# Benchmarks (separate from the tests): the dump's throughput and peak memory on 100,000 units.
-bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/dump_bench.py --units $(or $(UNITS),100000)
+# Benchmarks (separate from the tests), on a generated dataset of 100,000 units (UNITS= to
+# change) in bench/.data/: `make bench` runs the whole issue-7 benchmark, the load scenarios
+# and then the NDJSON dump, and prints every target as met or MISSED.
+bench: bench-load bench-dump
 
-# The load benchmark: gunicorn (2 workers) with wrk against a bare WSGI baseline, on 100,000
-# generated units. Needs wrk (Debian), which it installs when missing.
+# The load benchmark: gunicorn (2 sync workers) with wrk against a bare WSGI baseline. Installs
+# wrk from Debian (apt-get) when it is missing.
 bench-load: $(VENV)/.installed-dev
-	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/load_bench.py --units $(or $(UNITS),100000)
+
+# The full NDJSON dump of units: its time, throughput and peak memory growth.
+bench-dump: $(VENV)/.installed-dev
+	$(BIN)/python bench/dump_bench.py --units $(or $(UNITS),100000)

@@ -411,8 +411,14 @@ def paginate(
     with a name (a label or a subquery's column): it is selected beside each record and set on
     it as an attribute of that name.
     """
+    from api.queries import per_data_version
+
     page_size = args["page_size"]
-    count = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    # Counting what a status, search or distance filter selects evaluates it on every record,
+    # where a page evaluates it on a few: the count is remembered per data version.
+    count = per_data_version(
+        select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
+    )
     computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
 
     def key_of(row) -> tuple:

@@ -198,17 +198,27 @@ def matches(session: Session, kind: str, query: str) -> Select:
 
 def _sqlite_matches(kind: str, terms: list[str]) -> Select:
     expression = " AND ".join(f'"{term}"*' for term in terms)
+    names = f"name : ({expression})"
     fts = literal_column(TABLE)
     score = func.bm25(fts, 0.0, 0.0, NAME_WEIGHT, 1.0)  # negative: more negative is better
     scored = cast(func.round(SCORE / (1.0 - score)), Integer)
 
-    def group(number: int, match: str) -> Select:
-        return select(index.c.record_id, (scored + number * GROUP).label("rank")).where(
-            fts.op("MATCH")(bindparam(f"match_{number}", match)), index.c.kind == kind
-        )
+    def matching(number: int, match: str):
+        return fts.op("MATCH")(bindparam(f"match_{number}", match))
 
-    both = union_all(group(0, f"name : ({expression})"), group(1, expression)).subquery()
-    return select(both.c.record_id, func.min(both.c.rank).label("rank")).group_by(both.c.record_id)
+    # Every record whose names match also matches in some column, and ranks in the first group
+    # (its score there is under GROUP): the second group leaves those records out, so the
+    # groups are disjoint and no record is scored twice, grouped or deduplicated.
+    by_name = select(index.c.record_id, scored.label("rank")).where(
+        matching(0, names), index.c.kind == kind
+    )
+    named = select(literal_column("rowid")).select_from(index).where(matching(1, names))
+    elsewhere = select(index.c.record_id, (scored + GROUP).label("rank")).where(
+        matching(2, expression),
+        literal_column(f"{TABLE}.rowid").not_in(named.correlate(None)),
+        index.c.kind == kind,
+    )
+    return union_all(by_name, elsewhere)
 
 
 def _postgresql_matches(kind: str, terms: list[str]) -> Select:

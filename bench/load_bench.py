@@ -1,13 +1,17 @@
 """Load benchmark: the API under gunicorn on a generated 100,000-unit dataset, driven by wrk,
 against a baseline measured in the same run.
 
-Worker configuration (the API and the baseline alike): gunicorn, 2 sync workers, on 127.0.0.1.
-Load: wrk, 1 thread, 8 connections, DURATION seconds per scenario.
+Worker configuration (the API and the baseline alike): gunicorn, 2 sync workers, on 127.0.0.1,
+rate limits off (RATE_LIMIT_READS=0, RATE_LIMIT_WRITES=0).
+Load: wrk, 1 thread, 8 connections, DURATION seconds per scenario, after a WARMUP-second run
+that is not measured (each worker computes what it remembers per data version, such as the
+count of a filtered list, once; the operating system caches the database file).
 Baseline: a bare WSGI app returning pre-serialised bytes of the same size as the scenario's
-response, under the same gunicorn settings. The ratio is the API's requests per second over the
-baseline's; the targets are the issue's.
+response, under the same gunicorn settings, measured right after each scenario. The ratio is the
+API's requests per second over the baseline's; the targets are the issue's.
 
-Run: `make bench-load` (installs wrk from Debian if missing; generates the dataset once).
+Run: `make bench-load` (`make bench` runs it, then the dump benchmark). It installs wrk from
+Debian (apt-get) when it is missing and generates the dataset once.
 """
 
 from __future__ import annotations
@@ -29,10 +33,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dump_bench import ensure_dataset  # noqa: E402
+from dump_bench import NO_RATE_LIMITS, ensure_dataset  # noqa: E402
 
-GUNICORN = [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--log-level", "warning"]
+WORKERS = 2
+GUNICORN = [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(WORKERS), "--log-level", "warning"]
+THREADS, CONNECTIONS = 1, 8
 AT = "2021-03-15T10:00:00%2B02:00"
+
+
+def ensure_wrk() -> None:
+    """Install wrk from Debian when it is missing (as root, or through sudo)."""
+    if shutil.which("wrk"):
+        return
+    prefix = [] if os.geteuid() == 0 else ["sudo"] if shutil.which("sudo") else None
+    if prefix is None:
+        raise SystemExit("wrk is missing and this user cannot install it: apt-get install wrk")
+    print("wrk is missing: installing it from Debian (apt-get install wrk) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*prefix, "apt-get", "update"], check=True, env=env)
+    subprocess.run([*prefix, "apt-get", "install", "-y", "wrk"], check=True, env=env)
+    if not shutil.which("wrk"):
+        raise SystemExit("apt-get installed wrk, but it is not on PATH")
 
 
 def free_port() -> int:
@@ -69,7 +90,8 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def wrk(url: str, duration: int, headers: dict | None = None) -> dict:
-    command = ["wrk", "-t1", "-c8", f"-d{duration}s", "--timeout", "30s", "--latency"]
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "30s"]
+    command.append("--latency")
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
@@ -91,7 +113,7 @@ def wrk(url: str, duration: int, headers: dict | None = None) -> dict:
     }
 
 
-def scenarios(base: str) -> list[dict]:
+def scenarios(base: str, units: int) -> list[dict]:
     def get(path: str, headers: dict | None = None):
         request = urllib.request.Request(base + path, headers=headers or {})
         with urllib.request.urlopen(request) as response:
@@ -99,15 +121,17 @@ def scenarios(base: str) -> list[dict]:
 
     from api.http import encode_cursor
 
-    cursor = encode_cursor("n", ("unit-079999",))
+    skipped = units * 4 // 5  # 80,000 of 100,000
+    cursor = encode_cursor("n", (f"unit-{skipped - 1:06d}",))
+    unit = f"unit-{units // 2:06d}"
     first_page = "/v1/units?page_size=20"
     _body, headers = get(first_page)
     return [
         {"name": "first page of units (20)", "path": first_page, "target": 0.5},
-        {"name": "page after 80,000 units", "path": f"{first_page}&cursor={cursor}",
+        {"name": f"page after {skipped:,} units", "path": f"{first_page}&cursor={cursor}",
          "target": "1.2x first"},
-        {"name": "one unit", "path": "/v1/units/unit-050000", "target": None},
-        {"name": "one unit's status", "path": f"/v1/units/unit-050000/status?at={AT}",
+        {"name": "one unit", "path": f"/v1/units/{unit}", "target": None},
+        {"name": "one unit's status", "path": f"/v1/units/{unit}/status?at={AT}",
          "target": 0.3},
         {"name": "conditional GET answered 304", "path": first_page, "target": 0.7,
          "headers": {"If-None-Match": headers["ETag"]}, "status": 304},
@@ -123,38 +147,43 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
     options = parser.parse_args()
-    if not shutil.which("wrk"):
-        print("wrk is missing: apt-get install wrk", file=sys.stderr)
-        return 2
+    ensure_wrk()
     url = ensure_dataset(options.units)
-    api, api_base = start("wsgi:app", {"DATABASE_URL": url})
+    print(
+        f"{options.units} generated units (SQLite); gunicorn, {WORKERS} sync workers; wrk, "
+        f"{THREADS} thread, {CONNECTIONS} connections, {options.duration} s per scenario after "
+        f"a {options.warmup} s warm-up; the baseline under the same settings.",
+        flush=True,
+    )
+    api, api_base = start("wsgi:app", {"DATABASE_URL": url, **NO_RATE_LIMITS})
     results = []
     try:
-        for scenario in scenarios(api_base):
-            request = urllib.request.Request(
-                api_base + scenario["path"], headers=scenario.get("headers", {})
-            )
-            try:
-                with urllib.request.urlopen(request) as response:
-                    size = len(response.read())
-                    status = response.status
-            except urllib.error.HTTPError as error:
-                size, status = 0, error.code
-            assert status == scenario.get("status", 200), (scenario["name"], status)
-            measured = wrk(api_base + scenario["path"], options.duration, scenario.get("headers"))
-            results.append({**scenario, "size": size, "api": measured})
+        baseline, baseline_base = start("bench.baseline_app:app", {})
+        try:
+            # Each scenario and its baseline one after the other, so that both see the same
+            # machine (other work on it comes and goes); an idle server costs the other nothing.
+            for scenario in scenarios(api_base, options.units):
+                url = api_base + scenario["path"]
+                headers = scenario.get("headers", {})
+                try:
+                    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+                        size, status = len(r.read()), r.status
+                except urllib.error.HTTPError as error:
+                    size, status = 0, error.code
+                assert status == scenario.get("status", 200), (scenario["name"], status)
+                bare = f"{baseline_base}/?size={size}&status={status}"
+                measured = {}
+                for name, target, sent in (("api", url, headers), ("baseline", bare, None)):
+                    if options.warmup:
+                        wrk(target, options.warmup, sent)
+                    measured[name] = wrk(target, options.duration, sent)
+                results.append({**scenario, "size": size, **measured})
+        finally:
+            stop(baseline)
     finally:
         stop(api)
-
-    baseline, baseline_base = start("bench.baseline_app:app", {})
-    try:
-        for result in results:
-            status = result.get("status", 200)
-            path = f"/?size={result['size']}&status={status}"
-            result["baseline"] = wrk(baseline_base + path, options.duration)
-    finally:
-        stop(baseline)
 
     first = results[0]["api"]["rps"]
     header = f"{'scenario':32} {'bytes':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
@@ -181,7 +210,7 @@ def main() -> int:
         )
         if result["api"]["errors"]:
             print(f"  ! {result['api']['errors']} responses were not 2xx/3xx")
-    print("\nThe dump (time and peak memory) is measured by bench/dump_bench.py (make bench).")
+    print("\nThe dump (time and peak memory) is measured by bench/dump_bench.py (make bench-dump).")
     print(json.dumps({"missed": missed}))
     return 0
 
