@@ -144,6 +144,9 @@ class Unit(Record, Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     timezone: Mapped[str] = mapped_column(String(64))
 
+    # `near=` and `bbox=` first keep a box of latitudes and longitudes (api.queries).
+    __table_args__ = (Index("ix_units_latitude_longitude", "latitude", "longitude"),)
+
     services: Mapped[list[Service]] = relationship(
         secondary=unit_services, back_populates="units", order_by="Service.id"
     )
@@ -194,8 +197,12 @@ class OpeningHours(Record, Base):
     {"weekdays": [...], "opens": "HH:MM", "closes": "HH:MM"}; a weekday no span covers is closed."""
 
     __tablename__ = "opening_hours"
+    # A unit's hours valid on a day, found from the index alone.
+    __table_args__ = (
+        Index("ix_opening_hours_unit_id_valid", "unit_id", "valid_from", "valid_until"),
+    )
 
-    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[LocalizedText | None] = mapped_column(JSON)
     valid_from: Mapped[date | None] = mapped_column(Date)
@@ -217,7 +224,7 @@ class OpeningSpan(Base):
     opening_hours_id: Mapped[str] = mapped_column(
         ForeignKey("opening_hours.id", ondelete="CASCADE"), index=True
     )
-    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
@@ -225,6 +232,21 @@ class OpeningSpan(Base):
     start_minute: Mapped[int] = mapped_column(Integer)
     end_minute: Mapped[int] = mapped_column(Integer)
     from_previous_day: Mapped[bool] = mapped_column(Boolean)
+
+    # "Open at" for a unit and weekday, answered from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_opening_spans_unit_id_weekday",
+            "unit_id",
+            "weekday",
+            "start_minute",
+            "end_minute",
+            "from_previous_day",
+            "kind",
+            "valid_from",
+            "valid_until",
+        ),
+    )
 
 
 class AccessChannel(Record, Base):
