@@ -28,8 +28,9 @@ NO_RATE_LIMITS = {"RATE_LIMIT_READS": "0", "RATE_LIMIT_WRITES": "0"}
 
 
 def schema_is_current(url: str) -> bool:
-    """Whether the database at `url` has every table and column the models have now (a dataset
-    generated before a schema change would make the app fail on a missing table)."""
+    """Whether the database at `url` has every table, column and index the models have now (a
+    dataset generated before a schema change would fail on a missing table, or be measured
+    without an index the API relies on)."""
     from sqlalchemy import create_engine, inspect
 
     from api.db import Base
@@ -44,6 +45,9 @@ def schema_is_current(url: str) -> bool:
                 return False
             columns = {column["name"] for column in found.get_columns(table.name)}
             if not {column.name for column in table.columns} <= columns:
+                return False
+            indexes = {index["name"] for index in found.get_indexes(table.name)}
+            if not {index.name for index in table.indexes} <= indexes:
                 return False
         return True
     finally:
