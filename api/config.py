@@ -16,6 +16,11 @@ class Config:
     CACHE_MAX_AGE = 60
     # The change feed keeps at least this many days of changes.
     CHANGES_RETENTION_DAYS = 90
+    # Each process may answer a revalidation (304) or repeat a response it built, without
+    # asking the database, for this many seconds after it last read the data version (0: ask
+    # every time); and keeps up to this many megabytes of recent responses (0: none).
+    DATA_VERSION_TTL = 1.0
+    RESPONSE_CACHE_MB = 64
     # The editor API's largest request body, in bytes; a larger one gets 413.
     MAX_CONTENT_LENGTH = 1_000_000
     # Rate limits (api/ratelimit.py): "<count>/<period>", or "off". Reads are GET and HEAD per
@@ -43,6 +48,8 @@ ENVIRONMENT_SETTINGS = {
     "DEFAULT_TIMEZONE": str,
     "CACHE_MAX_AGE": int,
     "CHANGES_RETENTION_DAYS": int,
+    "DATA_VERSION_TTL": float,
+    "RESPONSE_CACHE_MB": int,
     "MAX_CONTENT_LENGTH": int,
     "RATE_LIMIT_READS": str,
     "RATE_LIMIT_WRITES": str,

@@ -26,7 +26,7 @@ from werkzeug.exceptions import BadRequest, abort
 
 from api import editing, tokens
 from api.db import db, lock_for_writing, utcnow
-from api.headers import record_etag, record_token
+from api.headers import forget_data_version, record_etag, record_token
 from api.history import Actor, Recorder, as_of, versions_of
 from api.http import Blueprint, get_or_404, paginate, problem
 from api.models import IdempotencyKey, RecordVersion
@@ -201,6 +201,7 @@ def write(who: tokens.Identity, work: Callable, idempotent: bool = False):
                         created_at=now,
                     )
                 )
+        forget_data_version()  # this process's next read sees the write at once
         return response
     except editing.EditError as error:
         return problem(error.status, error.detail, error.errors)

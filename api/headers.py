@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
+import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -117,6 +120,76 @@ def data_version() -> tuple[int, datetime | None]:
     return seq or 0, changed_at
 
 
+class _Remembered:
+    """What one process remembers between requests: the data version for DATA_VERSION_TTL
+    seconds, and recent 200 bodies by ETag (RESPONSE_CACHE_MB in all, least recently used
+    first out). A remembered version only ever answers from here (a 304, or a body stored
+    under the ETag it makes); a body that must be built is labelled with a version read
+    afresh, so one strong ETag never names two bodies."""
+
+    def __init__(self, ttl: float, capacity_bytes: int, clock=time.monotonic):
+        self.ttl, self.capacity, self.clock = ttl, capacity_bytes, clock
+        self.version: tuple[int, datetime | None] | None = None
+        self.read_at = 0.0
+        self.bodies: OrderedDict[tuple, tuple] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def recent_version(self) -> tuple[int, datetime | None] | None:
+        with self.lock:
+            if self.version is not None and self.clock() - self.read_at < self.ttl:
+                return self.version
+        return None
+
+    def fresh_version(self) -> tuple[int, datetime | None]:
+        version = data_version()
+        with self.lock:
+            self.version, self.read_at = version, self.clock()
+        return version
+
+    def forget_version(self) -> None:
+        with self.lock:
+            self.version = None
+
+    def body(self, key: tuple) -> tuple | None:
+        with self.lock:
+            found = self.bodies.get(key)
+            if found is not None:
+                self.bodies.move_to_end(key)
+            return found
+
+    def keep(self, key: tuple, entry: tuple, size: int) -> None:
+        if size > self.capacity // 8:
+            return
+        with self.lock:
+            if key in self.bodies:
+                return
+            self.bodies[key] = entry
+            self.size += size
+            while self.size > self.capacity and self.bodies:
+                _old, dropped = self.bodies.popitem(last=False)
+                self.size -= len(dropped[0])
+
+
+def _remembered() -> _Remembered:
+    found = current_app.extensions.get("api.headers.remembered")
+    if found is None:
+        config = current_app.config
+        found = current_app.extensions["api.headers.remembered"] = _Remembered(
+            float(config["DATA_VERSION_TTL"]), int(config["RESPONSE_CACHE_MB"]) * 1_000_000
+        )
+    return found
+
+
+def forget_data_version() -> None:
+    """After a write in this process: its next request reads the data version afresh."""
+    _remembered().forget_version()
+
+
+def _body_key() -> tuple:
+    return (g.etag, request.host_url)
+
+
 def _etag_for_request(version: int) -> str:
     view = current_app.view_functions.get(request.endpoint)
     parts = [
@@ -159,12 +232,24 @@ def init_app(app: Flask) -> None:
     def _conditional_get():
         if not _cacheable():
             return None
+        remembered = _remembered()
         validators = _record_validators()
         if validators is not None:
             g.etag, changed_at = validators
-        else:
-            version, changed_at = data_version()
-            g.etag = _etag_for_request(version)
+            return _answer_from_memory(remembered, changed_at)
+        recent = remembered.recent_version()
+        if recent is not None:
+            g.etag, g.last_modified = _etag_for_request(recent[0]), recent[1]
+            answer = _answer_from_memory(remembered, recent[1])
+            if answer is not None:
+                return answer
+        version, changed_at = remembered.fresh_version()
+        g.etag = _etag_for_request(version)
+        return _answer_from_memory(remembered, changed_at)
+
+    def _answer_from_memory(remembered: _Remembered, changed_at):
+        """A 304 if the client holds this version, the body stored under its ETag if this
+        process has it, else None."""
         g.last_modified = changed_at
         inm = request.headers.get("If-None-Match")
         ims = request.if_modified_since
@@ -178,8 +263,15 @@ def init_app(app: Flask) -> None:
             )
         )
         if fresh:
-            response = current_app.response_class(status=304)
             g.not_modified = True
+            return current_app.response_class(status=304)
+        stored = remembered.body(_body_key())
+        if stored is not None:
+            body, mimetype, headers, page_links = stored
+            g.page_links = page_links
+            g.from_memory = True
+            response = current_app.response_class(body, mimetype=mimetype)
+            response.headers.extend(headers)
             return response
         return None
 
@@ -212,8 +304,32 @@ def init_app(app: Flask) -> None:
             if g.get("vary_authorization"):
                 response.vary.add("Authorization")
             if response.status_code == 200:
+                _remember(response)
                 _compress(response)
         return response
+
+
+KEPT_HEADERS = ("Content-Language", "Content-Disposition")
+
+
+def _remember(response) -> None:
+    """Keep a GET's 200 body under its ETag (and host: its links are absolute), uncompressed,
+    for the next request that would build the same one."""
+    if (
+        request.method != "GET"
+        or g.get("from_memory")
+        or g.get("private")
+        or g.get("vary_authorization")
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+    ):
+        return
+    remembered = _remembered()
+    if remembered.capacity <= 0:
+        return
+    body = response.get_data()
+    headers = [(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers]
+    remembered.keep(_body_key(), (body, response.mimetype, headers, g.get("page_links")), len(body))
 
 
 def _accepted_encoding() -> str | None:

@@ -29,6 +29,9 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 # reach every app a test builds, in this process or in a server it starts.
 os.environ.setdefault("RATE_LIMIT_READS", "off")
 os.environ.setdefault("RATE_LIMIT_WRITES", "off")
+# Tests change the data in-process and read it back at once: every request reads the data
+# version (tests/test_http_caching.py tests the remembered one).
+os.environ.setdefault("DATA_VERSION_TTL", "0")
 # Deselected when the suite runs a second time on PostgreSQL: they start browsers or build
 # SDKs over a SQLite live server, or are slow property tests of the SQL conditions; the rest
 # of the suite covers every query they make.

@@ -9,6 +9,8 @@ import brotli
 import pytest
 from conftest import DATA_DIR, edit_yaml, load_data
 
+from api.db import db
+
 ITEMS = [
     "/v1",
     "/v1/units",
@@ -223,3 +225,76 @@ def test_only_clock_dependent_requests_carry_the_minute(client, monkeypatch):
     assert plain[0] == plain[1]  # a plain page does not depend on the clock
     assert by_state_now[0] != by_state_now[1]  # "closed now" does
     assert by_state_at[0] == by_state_at[1]  # "closed at a given instant" does not
+
+
+# --- What a process remembers: the data version for a moment, recent bodies by ETag ----------
+
+
+@pytest.fixture
+def remembering_app(database_url):
+    from api import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "DATA_VERSION_TTL": 30})
+    yield app
+    db.session.remove()
+    db.engine.dispose()
+
+
+def test_a_repeated_request_is_answered_from_memory_with_the_same_bytes(app, client, count_queries):
+    url = "/v1/units?page_size=2&lang=fi"
+    first = client.get(url)
+    built = len(count_queries)
+    count_queries.clear()
+    again = client.get(url)
+    assert again.data == first.data
+    for header in ("ETag", "Link", "Content-Language", "Last-Modified", "Cache-Control"):
+        assert again.headers[header] == first.headers[header], header
+    assert len(count_queries) < built and len(count_queries) == 1  # the data version only
+    assert client.head(url).headers["ETag"] == first.headers["ETag"]
+
+
+def test_a_remembered_version_answers_304s_for_its_moment_only(remembering_app):
+    from api.db import utcnow
+    from api.headers import _remembered
+    from api.models import Change
+
+    client = remembering_app.test_client()
+    url = "/v1/units?page_size=3"
+    first = client.get(url)
+    with remembering_app.app_context():
+        remembered = _remembered()
+        db.session.add(Change(kind="units", record_id="x", action="update", changed_at=utcnow()))
+        db.session.commit()
+    # Within its moment, the process still answers from what it remembers...
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    # ...but a body it has to build is labelled with the version read afresh.
+    other = client.get("/v1/units?page_size=4")
+    remembered.read_at -= 31  # the moment passes
+    after = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != first.headers["ETag"]
+    assert client.get("/v1/units?page_size=4").headers["ETag"] == other.headers["ETag"]
+
+
+def test_a_write_in_this_process_is_seen_at_once(remembering_app):
+    from api.tokens import create_token
+
+    with remembering_app.app_context():
+        session = db.new_session()
+        with session.begin():
+            token = create_token(session, "editor", ["write:units"])
+        session.close()
+    client = remembering_app.test_client()
+    url = "/v1/units?page_size=3"
+    before = client.get(url)
+    item = "/v1/units/pakila-work-centre"
+    etag = client.get(item).headers["ETag"]
+    response = client.patch(
+        item,
+        json={"latitude": 60.25},
+        headers={"Authorization": f"Bearer {token}", "If-Match": etag},
+    )
+    assert response.status_code == 200
+    after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
