@@ -4,6 +4,7 @@ database passes its integrity check and holds every write that was acknowledged.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -125,7 +126,7 @@ def writer(base: str, token: str, number: int, updates: int, ledger: Ledger, sto
                 {"notes": notes},
                 {"Authorization": f"Bearer {token}", "If-Match": headers["ETag"]},
             )
-        except OSError as error:  # the server is gone (the crash test)
+        except (OSError, http.client.HTTPException) as error:  # the server is gone (crash test)
             with ledger.lock:
                 ledger.failures.append(f"{path}: {error}")
             return
