@@ -344,8 +344,8 @@ def SearchText(noun: str, example: str) -> fields.String:  # noqa: N802
     )
 
 
-class ListArgsSchema(Schema):
-    """Query parameters every collection takes."""
+class PageArgsSchema(Schema):
+    """The pager's query parameters."""
 
     page_size = fields.Integer(
         load_default=20,
@@ -358,6 +358,11 @@ class ListArgsSchema(Schema):
             "description": "Opaque position from a `next` or `previous` link. Do not build it.",
         },
     )
+
+
+class ListArgsSchema(PageArgsSchema):
+    """Query parameters every collection takes."""
+
     lang = LanguageFilter()
     modified_since = Instant(
         "Only records modified at or after this instant (RFC 3339 with offset).",

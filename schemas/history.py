@@ -1,8 +1,8 @@
 """A record's history: its versions, with what each changed, and who changed it."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
-from schemas.common import Enum, OutputSchema, page_of
+from schemas.common import Enum, OutputSchema, PageArgsSchema, page_of
 
 VERSION_ACTIONS = ("create", "update", "delete")
 
@@ -57,13 +57,5 @@ class RecordVersionSchema(OutputSchema):
 RecordVersionPageSchema = page_of(RecordVersionSchema)
 
 
-class HistoryArgsSchema(Schema):
-    page_size = fields.Integer(
-        load_default=20,
-        validate=validate.Range(min=1, max=500),
-        metadata={"description": "Versions per page (1–500).", "example": 20},
-    )
-    cursor = fields.String(
-        validate=validate.Length(min=1, max=1000),
-        metadata={"description": "Opaque position from a `next` or `previous` link."},
-    )
+class HistoryArgsSchema(PageArgsSchema):
+    """A history's pager."""
