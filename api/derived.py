@@ -212,7 +212,8 @@ def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> None:
                     )
                 )
         rows.extend({"status_notice_id": notice, "unit_id": unit} for unit in sorted(targets))
-    session.execute(delete(notice_targets).where(notice_targets.c.status_notice_id.in_(existing)))
+    for chunk in _chunks(existing):
+        session.execute(delete(notice_targets).where(notice_targets.c.status_notice_id.in_(chunk)))
     if rows:
         session.execute(insert(notice_targets), rows)
 

@@ -383,7 +383,6 @@ def write_dataset(
             stamp_representations(session, now, recorder)
             for kind, record_id, data in deleted:
                 recorder.add(kind, record_id, "delete", data)
-            recorder.flush()
             prune_changes(session, now, retention_days)
         recorder.flush()
     return report
