@@ -11,6 +11,7 @@ from api import docs, headers, ratelimit
 from api.config import Config, from_environment
 from api.db import db
 from api.http import Api, init_request_hooks
+from api.replay import Replay
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 
@@ -35,9 +36,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(from_environment())
     if config:
         app.config.update(config)
-    if app.config["PROXY_FIX_X_FOR"]:
-        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
     app.json.sort_keys = False
     app.url_map.strict_slashes = True
 
@@ -52,6 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_request_hooks(app)
     ratelimit.init_app(app)  # before headers: a 304 counts too
     headers.init_app(app)
+    app.wsgi_app = Replay(app, app.wsgi_app)  # repeats answers given before (api/replay.py)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end;
+        # outermost, so that the replay's rate limiting sees the real client too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
     from api import cli
 

@@ -16,9 +16,10 @@ class Config:
     CACHE_MAX_AGE = 60
     # The change feed keeps at least this many days of changes.
     CHANGES_RETENTION_DAYS = 90
-    # Each process may answer a revalidation (304) or repeat a response it built, without
-    # asking the database, for this many seconds after it last read the data version (0: ask
-    # every time); and keeps up to this many megabytes of recent responses (0: none).
+    # Each process may answer a revalidation (304) or repeat an answer it gave, without asking
+    # the database, for this many seconds after it last read the data version (0: ask every
+    # time); and keeps up to this many megabytes of recent answers to repeat (api/replay.py;
+    # 0: none).
     DATA_VERSION_TTL = 1.0
     RESPONSE_CACHE_MB = 64
     # The editor API's largest request body, in bytes; a larger one gets 413.

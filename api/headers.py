@@ -5,6 +5,9 @@ The data version is the highest `seq` of the change log (api.models.Change): any
 it, so an ETag built from it and from what the request asks for is strong and costs one indexed
 query, not a rendered body. Responses that depend on the clock (a status "now", "this week's"
 hours) add the current minute to their ETag, and report that minute as their instant.
+
+What a process remembers (`Remembered`): the data version for DATA_VERSION_TTL seconds, and the
+answers api.replay repeats without Flask, which this module offers it (`_offer_for_replay`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from werkzeug.http import http_date
 
 from api.db import db
 from api.models import Change
+from api.ratelimit import EXEMPT_ENDPOINTS
 from schemas.index import LICENCE_URL
 
 try:  # brotli is optional: used when installed and the client accepts it
@@ -50,6 +54,8 @@ EXPOSED = (
     "Idempotent-Replayed, WWW-Authenticate"
 )
 MIN_COMPRESS = 500
+# The WSGI environ key under which a response offers itself to api.replay.
+REPLAYABLE = "api.replayable"
 
 
 def now_minute() -> datetime:
@@ -122,18 +128,18 @@ def data_version() -> tuple[int, datetime | None]:
     return seq or 0, changed_at
 
 
-class _Remembered:
+class Remembered:
     """What one process remembers between requests: the data version for DATA_VERSION_TTL
-    seconds, and recent 200 bodies by ETag (RESPONSE_CACHE_MB in all, least recently used
-    first out). A remembered version only ever answers from here (a 304, or a body stored
-    under the ETag it makes); a body that must be built is labelled with a version read
-    afresh, so one strong ETag never names two bodies."""
+    seconds, and recent answers for api.replay (RESPONSE_CACHE_MB in all, least recently
+    used first out). A remembered version only ever answers a request from here (a 304, or
+    an answer replayed under the version it was built with); a body that must be built is
+    labelled with a version read afresh, so one strong ETag never names two bodies."""
 
     def __init__(self, ttl: float, capacity_bytes: int, clock=time.monotonic):
         self.ttl, self.capacity, self.clock = ttl, capacity_bytes, clock
         self.version: tuple[int, datetime | None] | None = None
         self.read_at = 0.0
-        self.bodies: OrderedDict[tuple, tuple] = OrderedDict()
+        self.answers: OrderedDict[tuple, tuple[int, object]] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
 
@@ -153,31 +159,37 @@ class _Remembered:
         with self.lock:
             self.version = None
 
-    def body(self, key: tuple) -> tuple | None:
+    def answer(self, key: tuple):
         with self.lock:
-            found = self.bodies.get(key)
-            if found is not None:
-                self.bodies.move_to_end(key)
-            return found
+            found = self.answers.get(key)
+            if found is None:
+                return None
+            self.answers.move_to_end(key)
+            return found[1]
 
-    def keep(self, key: tuple, entry: tuple, size: int) -> None:
+    def keep(self, key: tuple, answer, size: int) -> None:
+        """Keep `answer` under `key` (replacing what was there) if it is at most an eighth of
+        the capacity, dropping the least recently used answers to make room."""
         if size > self.capacity // 8:
             return
         with self.lock:
-            if key in self.bodies:
-                return
-            self.bodies[key] = entry
+            old = self.answers.pop(key, None)
+            if old is not None:
+                self.size -= old[0]
+            self.answers[key] = (size, answer)
             self.size += size
-            while self.size > self.capacity and self.bodies:
-                _old, dropped = self.bodies.popitem(last=False)
-                self.size -= len(dropped[0])
+            while self.size > self.capacity and self.answers:
+                _key, (dropped, _answer) = self.answers.popitem(last=False)
+                self.size -= dropped
 
 
-def _remembered() -> _Remembered:
-    found = current_app.extensions.get("api.headers.remembered")
+def remembered(app: Flask | None = None) -> Remembered:
+    """The process's memory for `app` (default: the current app)."""
+    app = app or current_app
+    found = app.extensions.get("api.headers.remembered")
     if found is None:
-        config = current_app.config
-        found = current_app.extensions["api.headers.remembered"] = _Remembered(
+        config = app.config
+        found = app.extensions["api.headers.remembered"] = Remembered(
             float(config["DATA_VERSION_TTL"]), int(config["RESPONSE_CACHE_MB"]) * 1_000_000
         )
     return found
@@ -185,11 +197,7 @@ def _remembered() -> _Remembered:
 
 def forget_data_version() -> None:
     """After a write in this process: its next request reads the data version afresh."""
-    _remembered().forget_version()
-
-
-def _body_key() -> tuple:
-    return (g.etag, request.host_url)
+    remembered().forget_version()
 
 
 def _etag_for_request(version: int) -> str:
@@ -208,12 +216,13 @@ def _etag_for_request(version: int) -> str:
         and not any(p in request.args for p in params)
         and (not only_with or any(p in request.args for p in only_with))
     ):
-        parts.append(now_minute().isoformat())
+        g.clock_minute = now_minute()
+        parts.append(g.clock_minute.isoformat())
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
 
 
-def _matches(header: str, etag: str) -> bool:
+def matches(header: str, etag: str) -> bool:
     """If-None-Match against our ETag, whatever encoding suffix the client saw."""
     if header.strip() == "*":
         return True
@@ -234,29 +243,32 @@ def init_app(app: Flask) -> None:
     def _conditional_get():
         if not _cacheable():
             return None
-        remembered = _remembered()
+        memory = remembered()
+        # g.version: the data version the answer is valid under, for api.replay. An item's
+        # validators come from its record, read after that version (so never older than it).
+        recent = memory.recent_version()
         validators = _record_validators()
         if validators is not None:
+            g.version = recent
             g.etag, changed_at = validators
-            return _answer_from_memory(remembered, changed_at)
-        recent = remembered.recent_version()
+            return _not_modified(changed_at)
         if recent is not None:
-            g.etag, g.last_modified = _etag_for_request(recent[0]), recent[1]
-            answer = _answer_from_memory(remembered, recent[1])
+            g.version = recent
+            g.etag = _etag_for_request(recent[0])
+            answer = _not_modified(recent[1])
             if answer is not None:
                 return answer
-        version, changed_at = remembered.fresh_version()
-        g.etag = _etag_for_request(version)
-        return _answer_from_memory(remembered, changed_at)
+        g.version = version = memory.fresh_version()
+        g.etag = _etag_for_request(version[0])
+        return _not_modified(version[1])
 
-    def _answer_from_memory(remembered: _Remembered, changed_at):
-        """A 304 if the client holds this version, the body stored under its ETag if this
-        process has it, else None."""
+    def _not_modified(changed_at):
+        """A 304 if the client holds this version, else None."""
         g.last_modified = changed_at
         inm = request.headers.get("If-None-Match")
         ims = request.if_modified_since
         fresh = (
-            _matches(inm, g.etag)
+            matches(inm, g.etag)
             if inm is not None
             else (
                 ims is not None
@@ -267,20 +279,12 @@ def init_app(app: Flask) -> None:
         if fresh:
             g.not_modified = True
             return current_app.response_class(status=304)
-        stored = remembered.body(_body_key())
-        if stored is not None:
-            body, mimetype, headers, page_links = stored
-            g.page_links = page_links
-            g.from_memory = True
-            response = current_app.response_class(body, mimetype=mimetype)
-            response.headers.extend(headers)
-            return response
         return None
 
     @app.after_request
     def _headers(response):
-        # Every response passes here, a 304 answered from memory included: headers that are
-        # not there yet are added (cheaper than set, which looks for the old value first).
+        # Every response passes here, a 304 included: headers that are not there yet are
+        # added (cheaper than set, which looks for the old value first).
         headers = response.headers
         headers.add("Access-Control-Allow-Origin", "*")
         headers.add("Access-Control-Expose-Headers", EXPOSED)
@@ -313,9 +317,27 @@ def init_app(app: Flask) -> None:
             if g.get("vary_authorization"):
                 response.vary.add("Authorization")
             if response.status_code == 200:
-                _remember(response)
                 _compress(response)
+            _offer_for_replay(response)
         return response
+
+
+def _offer_for_replay(response) -> None:
+    """Tell api.replay that this answer may be replayed to the same request while the data
+    version (and, for a clock-dependent answer, the minute) stays the same: a 304, or a GET's
+    whole 200 body. Not an answer that depends on who asks, nor a static file (which the rate
+    limiter does not count)."""
+    version = g.get("version")
+    if (
+        version is None
+        or g.get("private")
+        or g.get("vary_authorization")
+        or "Authorization" in request.headers
+        or request.endpoint in EXEMPT_ENDPOINTS
+        or (response.status_code == 200 and (request.method != "GET" or response.is_streamed))
+    ):
+        return
+    request.environ[REPLAYABLE] = (version[0], g.get("clock_minute"), g.etag)
 
 
 LICENCE_LINK = f'<{LICENCE_URL}>; rel="license"'
@@ -324,29 +346,6 @@ LICENCE_LINK = f'<{LICENCE_URL}>; rel="license"'
 @functools.lru_cache(maxsize=64)
 def _http_date(instant: datetime) -> str:
     return http_date(instant)
-
-
-KEPT_HEADERS = ("Content-Language", "Content-Disposition")
-
-
-def _remember(response) -> None:
-    """Keep a GET's 200 body under its ETag (and host: its links are absolute), uncompressed,
-    for the next request that would build the same one."""
-    if (
-        request.method != "GET"
-        or g.get("from_memory")
-        or g.get("private")
-        or g.get("vary_authorization")
-        or response.is_streamed
-        or "Content-Encoding" in response.headers
-    ):
-        return
-    remembered = _remembered()
-    if remembered.capacity <= 0:
-        return
-    body = response.get_data()
-    headers = [(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers]
-    remembered.keep(_body_key(), (body, response.mimetype, headers, g.get("page_links")), len(body))
 
 
 def _accepted_encoding() -> str | None:

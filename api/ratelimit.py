@@ -30,6 +30,7 @@ behind proxies, `PROXY_FIX_X_FOR` (api/__init__.py) makes it the real client's.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import re
 import threading
@@ -276,6 +277,7 @@ class Usage:
     """A client's standing in the current window, after counting this request."""
 
     policy: Policy
+    client: str  # the counter's key: "addr:<address>" or "token:<public id>"
     count: int
     reset: int  # whole seconds until the window ends, at least 1
 
@@ -326,23 +328,16 @@ class RateLimiter:
         window_start = int(now // policy.period) * policy.period
         ends = window_start + policy.period
         count = self.storage.increment(f"{policy.kind}:{client}", window_start, ends, now)
-        return Usage(policy, count, max(1, math.ceil(ends - now)))
+        return Usage(policy, client, count, max(1, math.ceil(ends - now)))
 
     def close(self) -> None:
         self.storage.close()
 
 
-def _policy_and_client(limiter: RateLimiter) -> tuple[Policy | None, str]:
-    address = address_key(request.remote_addr)
-    if request.method in READ_METHODS:
-        return limiter.reads, f"addr:{address}"
-    public_id = token_public_id(request.headers.get("Authorization"))
-    return limiter.writes, f"token:{public_id}" if public_id else f"addr:{address}"
-
-
 def init_app(app: Flask) -> None:
     """Count every request but preflights and static files; refuse with 429 over the limit.
-    Register before api.headers, so that a 304 counts too."""
+    Register before api.headers, so that a 304 counts too. A request that api.replay counted
+    and then left to Flask (because it is over the limit) is not counted again."""
     limiter = RateLimiter.from_config(app.config)
     app.extensions["ratelimit"] = limiter
     if not limiter.enabled:
@@ -352,21 +347,22 @@ def init_app(app: Flask) -> None:
     def _limit():
         if request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS:
             return None
-        policy, client = _policy_and_client(limiter)
-        if policy is None:
-            return None
-        try:
-            usage = limiter.hit(policy, client)
-        except (SQLAlchemyError, OSError) as error:
-            current_app.logger.warning("rate limit storage failed, not limiting: %s", error)
+        usage = request.environ.pop(COUNTED, None) or count(
+            limiter,
+            request.method,
+            request.remote_addr,
+            request.headers.get("Authorization"),
+            current_app.logger,
+        )
+        if usage is None:
             return None
         g.rate_limit = usage
         if not usage.exceeded:
             return None
-        who = "token" if client.startswith("token:") else "client address"
+        who = "token" if usage.client.startswith("token:") else "client address"
         return problem(
             429,
-            f"Too many requests: the limit is {policy.describe()} per {who}. "
+            f"Too many requests: the limit is {usage.policy.describe()} per {who}. "
             f"Try again in {usage.reset} seconds.",
             Retry_After=str(usage.reset),
         )
@@ -377,6 +373,34 @@ def init_app(app: Flask) -> None:
         if usage is not None:
             response.headers.update(usage.headers())
         return response
+
+
+# The WSGI environ key of a request api.replay counted already.
+COUNTED = "api.ratelimit.counted"
+
+
+def count(
+    limiter: RateLimiter,
+    method: str,
+    remote_addr: str | None,
+    authorization: str | None,
+    logger: logging.Logger,
+) -> Usage | None:
+    """Count one request: reads by client address, writes by token (else address). None when
+    its kind is not limited, or when the storage fails (logged: requests then pass)."""
+    if method in READ_METHODS:
+        policy, client = limiter.reads, f"addr:{address_key(remote_addr)}"
+    else:
+        public_id = token_public_id(authorization)
+        client = f"token:{public_id}" if public_id else f"addr:{address_key(remote_addr)}"
+        policy = limiter.writes
+    if policy is None:
+        return None
+    try:
+        return limiter.hit(policy, client)
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("rate limit storage failed, not limiting: %s", error)
+        return None
 
 
 # --- The spec --------------------------------------------------------------------------------

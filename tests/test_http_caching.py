@@ -255,14 +255,14 @@ def test_a_repeated_request_is_answered_from_memory_with_the_same_bytes(app, cli
 
 def test_a_remembered_version_answers_304s_for_its_moment_only(remembering_app):
     from api.db import utcnow
-    from api.headers import _remembered
+    from api.headers import remembered as process_memory
     from api.models import Change
 
     client = remembering_app.test_client()
     url = "/v1/units?page_size=3"
     first = client.get(url)
     with remembering_app.app_context():
-        remembered = _remembered()
+        remembered = process_memory()
         db.session.add(Change(kind="units", record_id="x", action="update", changed_at=utcnow()))
         db.session.commit()
     # Within its moment, the process still answers from what it remembers...

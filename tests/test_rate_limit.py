@@ -110,6 +110,29 @@ def test_head_and_304_revalidations_count_as_reads(make_app):
     assert client.get("/v1/units", headers={"If-None-Match": etag}).status_code == 429
 
 
+def test_replayed_answers_count_once_and_over_the_limit_are_refused(make_app):
+    """api/replay.py answers repeats before Flask: it counts them, and leaves a request over
+    the limit to Flask's 429 without counting it twice."""
+    app = make_app(RATE_LIMIT_READS="4/minute", DATA_VERSION_TTL=30)
+    client = app.test_client()
+    etag = client.get("/v1/units").headers["ETag"]
+    client.get("/v1/units", headers={"If-None-Match": etag})  # Flask's 304, kept
+    kept = {status for status, _key in app.extensions["api.headers.remembered"].answers}
+    assert kept == {200, 304}
+    replayed_304 = client.get("/v1/units", headers={"If-None-Match": etag})
+    assert replayed_304.status_code == 304
+    assert replayed_304.headers["RateLimit-Remaining"] == "1"
+    replayed_200 = client.get("/v1/units")
+    assert replayed_200.status_code == 200
+    assert replayed_200.headers["RateLimit-Remaining"] == "0"
+    refused = client.get("/v1/units")
+    assert refused.status_code == 429 and refused.json["status"] == 429
+    assert "4 reads a minute" in refused.json["detail"]
+    storage = app.extensions["ratelimit"].storage
+    with storage.engine.connect() as connection:
+        assert list(connection.scalars(select(storage.table.c.hits))) == [5]
+
+
 def test_preflights_and_docs_assets_are_not_counted(make_app):
     client = make_app(RATE_LIMIT_READS="1/minute").test_client()
     for _ in range(3):
