@@ -101,17 +101,21 @@ def record_etag(record, path: str, query: str = "", accept: str = "") -> str:
     return f'"{record_token(record)}.{variant}"'
 
 
-def _record_validators() -> tuple[str, datetime] | None:
-    """ETag and Last-Modified of an item view marked `versioned_by_record`, or None."""
+def _record_marker() -> tuple | None:
+    """(model, id) of the record whose validators an item view marked `versioned_by_record`
+    takes, or None (not such a view, or `as_of`, which is versioned by the data)."""
     view = current_app.view_functions.get(request.endpoint)
     marker = getattr(view, "etag_record", None)
     if marker is None or "as_of" in request.args:
         return None
     model, param = marker
+    return model, (request.view_args or {}).get(param)
+
+
+def _record_validators(model, record_id) -> tuple[str, datetime] | None:
+    """ETag and Last-Modified of that record, or None if there is no such record."""
     row = db.session.execute(
-        select(model.content_hash, model.modified_at).where(
-            model.id == (request.view_args or {}).get(param)
-        )
+        select(model.content_hash, model.modified_at).where(model.id == record_id)
     ).first()
     if row is None:
         return None
@@ -247,11 +251,13 @@ def init_app(app: Flask) -> None:
         # g.version: the data version the answer is valid under, for api.replay. An item's
         # validators come from its record, read after that version (so never older than it).
         recent = memory.recent_version()
-        validators = _record_validators()
-        if validators is not None:
-            g.version = recent
-            g.etag, changed_at = validators
-            return _not_modified(changed_at)
+        record = _record_marker()
+        if record is not None:
+            g.version = recent or memory.fresh_version()
+            validators = _record_validators(*record)
+            if validators is not None:
+                g.etag, changed_at = validators
+                return _not_modified(changed_at)
         if recent is not None:
             g.version = recent
             g.etag = _etag_for_request(recent[0])
