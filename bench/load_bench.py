@@ -10,6 +10,10 @@ Baseline: a bare WSGI app returning pre-serialised bytes of the same size as the
 response, under the same gunicorn settings, measured right after each scenario. The ratio is the
 API's requests per second over the baseline's; the targets are the issue's.
 
+The page after 80,000 units must cost at most 1.2 times the first page, both as deployed and as
+built: each one's requests per second is taken against its own baseline's before they are
+compared, because the machine's speed drifts from one scenario to the next.
+
 wrk sends one request over and over, so the API as deployed answers all but the first few from
 what each process remembers (api/replay.py). The "built" columns measure a second instance that
 remembers nothing (RESPONSE_CACHE_MB=0, DATA_VERSION_TTL=0): every request reads the data version
@@ -150,6 +154,13 @@ def scenarios(base: str, units: int) -> list[dict]:
     ]  # fmt: skip
 
 
+RUNS = ("api", "built")
+
+
+def ratio_of(result: dict, name: str) -> float:
+    return result[name]["rps"] / result["baseline"]["rps"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=100_000)
@@ -199,7 +210,6 @@ def main() -> int:
         stop(api)
         stop(built)
 
-    first = results[0]["api"]["rps"]
     header = f"{'scenario':32} {'bytes':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
     print(f"\n{header} {'base req/s':>10} {'ratio':>6} {'built':>6} {'ratio':>6}  target")
     missed = []
@@ -208,8 +218,14 @@ def main() -> int:
         ratio, built_rps = api_rps / base_rps, result["built"]["rps"]
         target = result["target"]
         if target == "1.2x first":
-            met = first / api_rps <= 1.2
-            verdict = f"cost {first / api_rps:.2f}x first page: {'met' if met else 'MISSED'}"
+            # Cost per request against the first page's, each measured against its own
+            # baseline: the machine's speed drifts between scenarios. Built and replayed alike.
+            cost = {name: ratio_of(results[0], name) / ratio_of(result, name) for name in RUNS}
+            met = all(value <= 1.2 for value in cost.values())
+            verdict = (
+                f"cost {cost['api']:.2f}x first page (built: {cost['built']:.2f}x): "
+                f"{'met' if met else 'MISSED'}"
+            )
         elif target is None:
             met, verdict = True, "(no target)"
         else:
@@ -223,7 +239,7 @@ def main() -> int:
             f"{base_rps:>10.0f} {ratio:>6.2f} {built_rps:>6.0f} {built_rps / base_rps:>6.2f}  "
             f"{verdict}"
         )
-        for name in ("api", "built"):
+        for name in RUNS:
             if result[name]["errors"]:
                 print(f"  ! {name}: {result[name]['errors']} responses were not 2xx/3xx")
     print("\nThe dump (time and peak memory) is measured by bench/dump_bench.py (make bench-dump).")
