@@ -253,11 +253,14 @@ def test_ended_windows_are_pruned(make_app, clock):
 
 
 def test_proxy_fix_takes_the_client_from_x_forwarded_for(make_app):
-    proxied = make_app(RATE_LIMIT_READS="1/minute", PROXY_FIX_X_FOR=1).test_client()
+    app = make_app(RATE_LIMIT_READS="1/minute", PROXY_FIX_X_FOR=1, DATA_VERSION_TTL=30)
+    proxied = app.test_client()
     for client_address in ("198.51.100.7", "198.51.100.8"):
         headers = {"X-Forwarded-For": f"10.0.0.1, {client_address}"}
         assert proxied.get("/v1", headers=headers).status_code == 200
         assert proxied.get("/v1", headers=headers).status_code == 429
+    # The second address's requests were answered by api/replay.py, counted by the same rule.
+    assert sorted(counter_keys(app)) == ["reads:addr:198.51.100.7", "reads:addr:198.51.100.8"]
     # Without it, the header is a client's say-so, and is ignored.
     direct = make_app(RATE_LIMIT_READS="1/minute").test_client()
     assert direct.get("/v1", headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 200
