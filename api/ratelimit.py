@@ -72,6 +72,8 @@ TABLE = "rate_limit_counters"
 # How often (seconds) a process deletes expired windows.
 PRUNE_INTERVAL = 60
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+# The WSGI environ key of a request api.replay counted already.
+COUNTED = "api.ratelimit.counted"
 POLICY_PATTERN = re.compile(r"(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?", re.IGNORECASE)
 
 
@@ -330,6 +332,29 @@ class RateLimiter:
         count = self.storage.increment(f"{policy.kind}:{client}", window_start, ends, now)
         return Usage(policy, client, count, max(1, math.ceil(ends - now)))
 
+    def count(
+        self,
+        method: str,
+        remote_addr: str | None,
+        authorization: str | None,
+        logger: logging.Logger,
+    ) -> Usage | None:
+        """Count one request: reads by client address, writes by token (else address). None
+        when its kind is not limited, or when the storage fails (logged: requests then pass)."""
+        if method in READ_METHODS:
+            policy, client = self.reads, f"addr:{address_key(remote_addr)}"
+        else:
+            public_id = token_public_id(authorization)
+            client = f"token:{public_id}" if public_id else f"addr:{address_key(remote_addr)}"
+            policy = self.writes
+        if policy is None:
+            return None
+        try:
+            return self.hit(policy, client)
+        except (SQLAlchemyError, OSError) as error:
+            logger.warning("rate limit storage failed, not limiting: %s", error)
+            return None
+
     def close(self) -> None:
         self.storage.close()
 
@@ -347,8 +372,7 @@ def init_app(app: Flask) -> None:
     def _limit():
         if request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS:
             return None
-        usage = request.environ.pop(COUNTED, None) or count(
-            limiter,
+        usage = request.environ.pop(COUNTED, None) or limiter.count(
             request.method,
             request.remote_addr,
             request.headers.get("Authorization"),
@@ -373,34 +397,6 @@ def init_app(app: Flask) -> None:
         if usage is not None:
             response.headers.update(usage.headers())
         return response
-
-
-# The WSGI environ key of a request api.replay counted already.
-COUNTED = "api.ratelimit.counted"
-
-
-def count(
-    limiter: RateLimiter,
-    method: str,
-    remote_addr: str | None,
-    authorization: str | None,
-    logger: logging.Logger,
-) -> Usage | None:
-    """Count one request: reads by client address, writes by token (else address). None when
-    its kind is not limited, or when the storage fails (logged: requests then pass)."""
-    if method in READ_METHODS:
-        policy, client = limiter.reads, f"addr:{address_key(remote_addr)}"
-    else:
-        public_id = token_public_id(authorization)
-        client = f"token:{public_id}" if public_id else f"addr:{address_key(remote_addr)}"
-        policy = limiter.writes
-    if policy is None:
-        return None
-    try:
-        return limiter.hit(policy, client)
-    except (SQLAlchemyError, OSError) as error:
-        logger.warning("rate limit storage failed, not limiting: %s", error)
-        return None
 
 
 # --- The spec --------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import headers
-from api.ratelimit import COUNTED, count
+from api.ratelimit import COUNTED
 
 READ_METHODS = ("GET", "HEAD")
 
@@ -111,7 +111,7 @@ class Replay:
         sent = list(kept.headers)
         limiter = self.app.extensions.get("ratelimit")
         if limiter is not None and limiter.enabled:
-            usage = count(limiter, method, environ.get("REMOTE_ADDR"), None, self.app.logger)
+            usage = limiter.count(method, environ.get("REMOTE_ADDR"), None, self.app.logger)
             if usage is not None:
                 if usage.exceeded:
                     environ[COUNTED] = usage
