@@ -367,10 +367,12 @@ def _compress(response) -> None:
     if response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers:
         return
     encoding = _accepted_encoding()
-    if encoding is None or request.method == "HEAD":
+    if encoding is None:
         return
+    # A HEAD gets the headers its GET gets (api.replay answers it from the GET's).
     if response.is_streamed:
-        response.response = _compress_stream(response.response, encoding)
+        if request.method != "HEAD":  # a HEAD's stream is never read
+            response.response = _compress_stream(response.response, encoding)
         response.headers.pop("Content-Length", None)
     else:
         body = response.get_data()

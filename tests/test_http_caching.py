@@ -114,6 +114,13 @@ def test_head_answers_like_get_without_a_body(client):
         ).status_code
         == 304
     )
+    # Compressed alike, so a HEAD's ETag, length and encoding are its GET's.
+    gzip = {"Accept-Encoding": "gzip"}
+    for url in ("/v1/units?page_size=5", "/v1/dumps/units.ndjson"):
+        get, head = client.get(url, headers=gzip), client.head(url, headers=gzip)
+        assert head.data == b""
+        for name in ("ETag", "Content-Encoding", "Content-Length", "Content-Type"):
+            assert head.headers.get(name) == get.headers.get(name), (url, name)
 
 
 def test_max_age_is_configurable(database_url):
