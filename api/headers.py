@@ -143,6 +143,7 @@ class Remembered:
         self.ttl, self.capacity, self.clock = ttl, capacity_bytes, clock
         self.version: tuple[int, datetime | None] | None = None
         self.read_at = 0.0
+        self.forgotten = 0  # how many times forget_version ran: a read begun before is stale
         self.answers: OrderedDict[tuple, tuple[int, object]] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
@@ -154,14 +155,19 @@ class Remembered:
         return None
 
     def fresh_version(self) -> tuple[int, datetime | None]:
+        """The data version read now; remembered unless a write in this process was
+        forgotten while it was being read (it may be older than that write)."""
+        forgotten = self.forgotten
         version = data_version()
         with self.lock:
-            self.version, self.read_at = version, self.clock()
+            if self.forgotten == forgotten:
+                self.version, self.read_at = version, self.clock()
         return version
 
     def forget_version(self) -> None:
         with self.lock:
             self.version = None
+            self.forgotten += 1
 
     def answer(self, key: tuple):
         with self.lock:
@@ -253,7 +259,8 @@ def init_app(app: Flask) -> None:
         recent = memory.recent_version()
         record = _record_marker()
         if record is not None:
-            g.version = recent or memory.fresh_version()
+            g.version = recent = recent or memory.fresh_version()
+            g.record_versioned = True
             validators = _record_validators(*record)
             if validators is not None:
                 g.etag, changed_at = validators
@@ -331,8 +338,9 @@ def init_app(app: Flask) -> None:
 def _offer_for_replay(response) -> None:
     """Tell api.replay that this answer may be replayed to the same request while the data
     version (and, for a clock-dependent answer, the minute) stays the same: a 304, or a GET's
-    whole 200 body. Not an answer that depends on who asks, nor a static file (which the rate
-    limiter does not count)."""
+    whole 200 body; and whether it is versioned by its record, so that the version must be
+    read afresh, as the record is. Not an answer that depends on who asks, nor a static file
+    (which the rate limiter does not count)."""
     version = g.get("version")
     if (
         version is None
@@ -343,7 +351,12 @@ def _offer_for_replay(response) -> None:
         or (response.status_code == 200 and (request.method != "GET" or response.is_streamed))
     ):
         return
-    request.environ[REPLAYABLE] = (version[0], g.get("clock_minute"), g.etag)
+    request.environ[REPLAYABLE] = (
+        version[0],
+        g.get("clock_minute"),
+        g.etag,
+        bool(g.get("record_versioned")),
+    )
 
 
 LICENCE_LINK = f'<{LICENCE_URL}>; rel="license"'

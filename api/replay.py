@@ -7,8 +7,11 @@ and headers Flask sent and the bytes it sent (compressed if they were), under th
 path, query string, `Accept`, `Accept-Encoding` and host, together with what it is valid for:
 the data version it was built under, the minute too if it depends on the clock, and its ETag.
 
-The same request again, while the data version (remembered for DATA_VERSION_TTL seconds, else
-read afresh) and the minute are still those, gets the kept answer without Flask:
+The same request again, while the data version and the minute are still those, gets the kept
+answer without Flask. The data version is the one remembered for DATA_VERSION_TTL seconds, or
+read afresh when there is none, and always for an item (whose ETag is its record's, read on
+every request) and for a client that holds another ETag (it may be newer than the remembered
+version):
 - with `If-None-Match` naming the kept ETag, the kept 304;
 - else, unless the request is conditional on a date only (`If-Modified-Since`, which Flask
   answers), the kept 200: its body for a GET, its headers alone for a HEAD.
@@ -32,6 +35,8 @@ from api import headers
 from api.ratelimit import COUNTED
 
 READ_METHODS = ("GET", "HEAD")
+# Bytes of Python objects per kept answer beyond its strings (measured: about 1 KB).
+OVERHEAD = 1200
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Kept:
     seq: int  # the data version it was built under
     minute: datetime | None  # the minute it was built for, if it depends on the clock
     etag: str  # its ETag without an encoding suffix, as If-None-Match is matched against
+    exact: bool  # versioned by its record: valid under the data version read afresh only
 
 
 def request_key(environ: dict) -> tuple:
@@ -70,34 +76,38 @@ class Replay:
             return self.wsgi_app(environ, start_response)
         key = request_key(environ)
         kept = self._choose(environ, key)
-        if kept is not None and self._still_valid(kept):
+        if kept is not None and self._still_valid(kept, environ):
             answer = self._answer(environ, start_response, kept, method)
             if answer is not None:
                 return answer
         return self._record(environ, start_response, key)
 
     def _choose(self, environ: dict, key: tuple) -> Kept | None:
-        """The kept answer Flask would give this request now, if the version is unchanged."""
+        """The kept answer Flask would give this request, if the version is still the one it
+        was built under: with If-None-Match, the 304 if the ETag matches, else the 200 if it
+        does not; with If-Modified-Since alone, none (Flask answers); else the 200."""
         memory = headers.remembered(self.app)
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match is not None:
-            kept = memory.answer((304, key))
-            if kept is not None and headers.matches(if_none_match, kept.etag):
-                return kept
-        elif "HTTP_IF_MODIFIED_SINCE" in environ:
-            return None
+        if if_none_match is None:
+            return None if "HTTP_IF_MODIFIED_SINCE" in environ else memory.answer((200, key))
+        kept = memory.answer((304, key))
+        if kept is not None and headers.matches(if_none_match, kept.etag):
+            return kept
         kept = memory.answer((200, key))
-        if kept is not None and (
-            if_none_match is None or not headers.matches(if_none_match, kept.etag)
-        ):
+        if kept is not None and not headers.matches(if_none_match, kept.etag):
             return kept
         return None
 
-    def _still_valid(self, kept: Kept) -> bool:
+    def _still_valid(self, kept: Kept, environ: dict) -> bool:
+        """Whether the data version (and minute) are still those `kept` was built under. The
+        version is read afresh, as Flask would, for an answer versioned by its record, and
+        when the client holds an ETag other than the kept one (it may be newer); otherwise
+        the one remembered within DATA_VERSION_TTL will do."""
         if kept.minute is not None and kept.minute != headers.now_minute():
             return False
         memory = headers.remembered(self.app)
-        version = memory.recent_version()
+        other_etag = kept.status.startswith("200") and "HTTP_IF_NONE_MATCH" in environ
+        version = None if kept.exact or other_etag else memory.recent_version()
         if version is None:
             try:
                 with self.app.app_context():
@@ -141,13 +151,19 @@ class Replay:
                 if hasattr(iterable, "close"):
                     iterable.close()
             iterable = [body]
-        seq, minute, etag = offer
         kept_headers = tuple(
             (name, value)
             for name, value in response_headers
             if not name.lower().startswith("ratelimit-")
         )
-        size = len(body) + sum(len(name) + len(value) for name, value in kept_headers)
-        kept = Kept(status, kept_headers, body, seq, minute, etag)
+        # What it takes in memory, the key (which the client chooses) and Python's own
+        # overhead included, so that RESPONSE_CACHE_MB bounds it.
+        size = (
+            OVERHEAD
+            + len(body)
+            + sum(len(name) + len(value) for name, value in kept_headers)
+            + sum(len(part or "") for part in key)
+        )
+        kept = Kept(status, kept_headers, body, *offer)
         headers.remembered(self.app).keep((int(status[:3]), key), kept, size)
         return iterable
