@@ -227,11 +227,19 @@ def test_only_clock_dependent_requests_carry_the_minute(client, monkeypatch):
             client.get("/v1/units").headers["ETag"],
             client.get("/v1/units?state=closed").headers["ETag"],
             client.get("/v1/units?state=closed&at=2021-03-15T10:00:00%2B02:00").headers["ETag"],
+            client.get("/hsds/services").headers["ETag"],
+            client.get("/hsds/services?at=2021-03-15T10:00:00%2B02:00").headers["ETag"],
+            client.get("/hsds/organizations").headers["ETag"],
         )
-    plain, by_state_now, by_state_at = zip(etags[1], etags[2], strict=True)
+    plain, by_state_now, by_state_at, hsds_now, hsds_at, hsds_organizations = zip(
+        etags[1], etags[2], strict=True
+    )
     assert plain[0] == plain[1]  # a plain page does not depend on the clock
     assert by_state_now[0] != by_state_now[1]  # "closed now" does
     assert by_state_at[0] == by_state_at[1]  # "closed at a given instant" does not
+    assert hsds_now[0] != hsds_now[1]  # HSDS services carry their status now
+    assert hsds_at[0] == hsds_at[1]
+    assert hsds_organizations[0] == hsds_organizations[1]  # one-to-one fields, no status
 
 
 # --- What a process remembers: the data version for a moment, recent bodies by ETag ----------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import current_app, stream_with_context, url_for
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from werkzeug.exceptions import NotFound
 from api import hsds
 from api.config import PROJECT_ROOT
 from api.db import db
+from api.headers import clock_dependent, now_minute
 from api.http import Blueprint
 from api.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
 from api.queries import engine_notice, unit_facts, where_valid_on
@@ -85,7 +86,7 @@ def ndjson_alternative(func):
 def snapshot(at: datetime | None) -> hsds.Snapshot:
     """Every record, and the engine's verdicts at `at` (default now), in a fixed number of
     queries whatever the size of the dataset."""
-    at = at or datetime.now(UTC)
+    at = at or now_minute()
     session = db.session
     units = session.scalars(
         select(Unit)
@@ -224,6 +225,7 @@ def get_hsds_profile(_args):
 
 
 @blp.route("/services")
+@clock_dependent("at")
 @blp.arguments(HsdsServiceArgsSchema, location="query")
 @blp.response(200, HsdsServicePageSchema)
 @blp.errors(400)
@@ -248,6 +250,7 @@ def list_services(args):
 
 
 @blp.route("/services/<id>")
+@clock_dependent("at")
 @blp.arguments(HsdsItemArgsSchema, location="query")
 @blp.response(200, HsdsServiceSchema)
 @blp.errors(400, 404)
@@ -288,6 +291,7 @@ def list_organizations(args):
 
 
 @blp.route("/organizations/<id>")
+@clock_dependent("at")
 @blp.arguments(HsdsItemArgsSchema, location="query")
 @blp.response(200, HsdsOrganizationSchema)
 @blp.errors(400, 404)
@@ -306,6 +310,7 @@ def get_organization(args, id):  # noqa: A002
 
 
 @blp.route("/service_at_locations")
+@clock_dependent("at")
 @blp.arguments(HsdsServiceAtLocationArgsSchema, location="query")
 @blp.response(200, HsdsServiceAtLocationPageSchema)
 @blp.errors(400)
@@ -331,6 +336,7 @@ def list_service_at_locations(args):
 
 
 @blp.route("/service_at_locations/<id>")
+@clock_dependent("at")
 @blp.arguments(HsdsItemArgsSchema, location="query")
 @blp.response(200, HsdsServiceAtLocationSchema)
 @blp.errors(400, 404)
