@@ -256,22 +256,26 @@ def init_app(app: Flask) -> None:
         memory = remembered()
         # g.version: the data version the answer is valid under, for api.replay. An item's
         # validators come from its record, read after that version (so never older than it).
-        recent = memory.recent_version()
+        recent, fresh = memory.recent_version(), None
         record = _record_marker()
         if record is not None:
-            g.version = recent = recent or memory.fresh_version()
-            g.record_versioned = True
+            if recent is None:
+                recent = fresh = memory.fresh_version()
+            g.version = recent
             validators = _record_validators(*record)
             if validators is not None:
+                g.record_versioned = True
                 g.etag, changed_at = validators
                 return _not_modified(changed_at)
-        if recent is not None:
+        if recent is not None and fresh is None:
             g.version = recent
             g.etag = _etag_for_request(recent[0])
             answer = _not_modified(recent[1])
             if answer is not None:
                 return answer
-        g.version = version = memory.fresh_version()
+        # No such record (a 404 or 410 to come), or a body to build: the version read now
+        # (once per request).
+        g.version = version = fresh or memory.fresh_version()
         g.etag = _etag_for_request(version[0])
         return _not_modified(version[1])
 
