@@ -16,6 +16,9 @@ class Config:
     CACHE_MAX_AGE = 60
     # The change feed keeps at least this many days of changes.
     CHANGES_RETENTION_DAYS = 90
+    # An open-ended statement (a notice, an announcement, a set of opening hours with no end) is
+    # trusted for this many days after a source last said it; past that, what it says is unknown.
+    KNOWLEDGE_HORIZON_DAYS = 365
     # Each process may answer a revalidation (304) or repeat an answer it gave, without asking
     # the database, for this many seconds after it last read the data version (0: ask every
     # time); and keeps up to this many megabytes of recent answers to repeat (api/replay.py;
@@ -49,6 +52,7 @@ ENVIRONMENT_SETTINGS = {
     "DEFAULT_TIMEZONE": str,
     "CACHE_MAX_AGE": int,
     "CHANGES_RETENTION_DAYS": int,
+    "KNOWLEDGE_HORIZON_DAYS": int,
     "DATA_VERSION_TTL": float,
     "RESPONSE_CACHE_MB": int,
     "MAX_CONTENT_LENGTH": int,
