@@ -1,6 +1,8 @@
-"""What is derived from the records so that the status filters and search are SQL: every unit
-each notice applies to (`status_notice_targets`), opening hours as minute ranges
-(`opening_spans`), and the full-text search index. No Flask here.
+"""What is derived from the records: when each notice statement and version is in force and
+how long it is trusted (api.notices), how long opening hours are trusted; and, so that the status
+filters and search are SQL, every unit each notice applies to (`status_notice_targets`), opening
+hours as minute ranges (`opening_spans`), each unit's notices as periods of one answer
+(`status_periods`, from api.status.notice_periods) and the full-text search index. No Flask here.
 
 `refresh_derived` rebuilds all of it (the loader, the generator); `refresh_touched` brings it up
 to date after the editor API changed a few records, in time proportional to what they touch
@@ -14,25 +16,39 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from api.facts import unit_facts
 from api.models import (
+    NoticeVersion,
     OpeningHours,
     OpeningSpan,
     StatusNotice,
+    StatusPeriod,
     Unit,
     notice_services,
     notice_targets,
     notice_units,
     unit_services,
 )
+from api.notices import (
+    StatementDates,
+    VersionDates,
+    derive,
+    hours_trusted_until,
+    possible_days,
+    window_json,
+)
 from api.search import refresh_search_entries, refresh_search_index
-from api.status import minute_rows, parse_spans
+from api.status import minute_rows, notice_periods, parse_spans
 from api.status import notice_targets as targets_of_notice
 
 CHUNK = 500
+DEFAULT_HORIZON_DAYS = 365
 
 
-def refresh_derived(session: Session) -> None:
+def refresh_derived(session: Session, horizon_days: int = DEFAULT_HORIZON_DAYS) -> None:
     """Rebuild everything derived. Call inside the writing transaction."""
+    refresh_notice_windows(session, horizon_days)
+    _trust_hours(session, session.scalars(select(OpeningHours)), horizon_days)
     children: dict[str, list[str]] = {}
     for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
         if parent_id:
@@ -57,26 +73,149 @@ def refresh_derived(session: Session) -> None:
 
     session.execute(delete(OpeningSpan))
     _insert_spans(session, session.scalars(select(OpeningHours).order_by(OpeningHours.id)))
+    session.flush()
+    session.execute(delete(StatusPeriod))
+    _insert_periods(session, set(session.scalars(select(notice_targets.c.unit_id).distinct())))
     refresh_search_index(session)
     session.flush()
 
 
-def refresh_touched(session: Session, touched: set[tuple[str, str]]) -> None:
+def refresh_touched(
+    session: Session, touched: set[tuple[str, str]], horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> set[tuple[str, str]]:
     """Bring what is derived up to date after the records `touched` ((kind, id)) were written
-    or deleted; a deleted service touches the units that offered it."""
+    or deleted; a deleted service touches the units that offered it. Returns the notices and
+    versions whose derived dates changed (their published form changed with them)."""
     by_kind: dict[str, set[str]] = {}
     for kind, record_id in touched:
         by_kind.setdefault(kind, set()).add(record_id)
-    _refresh_targets_of_units(session, by_kind.get("units", set()))
-    _refresh_targets_of_notices(session, by_kind.get("status-notices", set()))
+    changed = refresh_notice_windows(session, horizon_days)
+    notices = by_kind.get("status-notices", set()) | {
+        record_id for kind, record_id in changed if kind == "status-notices"
+    }
+    units = _targets_of(session, notices)
+    units |= _refresh_targets_of_units(session, by_kind.get("units", set()))
+    _refresh_targets_of_notices(session, notices)
+    units |= _targets_of(session, notices)
     hours = sorted(by_kind.get("opening-hours", set()))
     for start in range(0, len(hours), CHUNK):
         chunk = hours[start : start + CHUNK]
         session.execute(delete(OpeningSpan).where(OpeningSpan.opening_hours_id.in_(chunk)))
-        records = session.scalars(select(OpeningHours).where(OpeningHours.id.in_(chunk)))
+        records = list(session.scalars(select(OpeningHours).where(OpeningHours.id.in_(chunk))))
+        _trust_hours(session, records, horizon_days)
         _insert_spans(session, records)
+    session.flush()
+    for chunk in _chunks(sorted(units)):
+        session.execute(delete(StatusPeriod).where(StatusPeriod.unit_id.in_(chunk)))
+    _insert_periods(session, units)
     refresh_search_entries(session, by_kind)
     session.flush()
+    return changed
+
+
+# --- When notices are in force, and how long hours are trusted ---------------------------------
+
+
+def refresh_notice_windows(session: Session, horizon_days: int) -> set[tuple[str, str]]:
+    """Derive every statement's and version's days in force and trust again (api.notices);
+    return the (kind, id) of those whose derived fields changed. Notices are few: all of them,
+    every time."""
+    statements = list(session.scalars(select(StatusNotice)))
+    versions = list(session.scalars(select(NoticeVersion)))
+    derived = derive(
+        [
+            StatementDates(
+                s.id, s.state, s.valid_from, s.valid_until, s.stated_on, s.version_id,
+                s.supersedes_id,
+            )
+            for s in statements
+        ],
+        [
+            VersionDates(
+                v.id, v.published_on, v.published_not_before, v.published_not_after,
+                v.valid_until, v.replaces_id,
+            )
+            for v in versions
+        ],
+        horizon_days,
+    )  # fmt: skip
+    changed: set[tuple[str, str]] = set()
+    for statement in statements:
+        window = derived.windows[statement.id]
+        bounds = derived.statement_bounds[statement.id]
+        values = {
+            "in_force_from": bounds.in_force_from,
+            "in_force_until": bounds.in_force_until,
+            "in_force_bounds": bounds.as_dict(),
+            "trusted_until": window.trusted_until,
+            "window": window_json(window),
+        }
+        values["possibly_from"], values["possibly_until"] = possible_days(window)
+        if _assign(statement, values):
+            changed.add(("status-notices", statement.id))
+    for version in versions:
+        bounds = derived.version_bounds[version.id]
+        values = {
+            "in_force_from": bounds.in_force_from,
+            "in_force_until": bounds.in_force_until,
+            "in_force_bounds": bounds.as_dict(),
+        }
+        if _assign(version, values):
+            changed.add(("notice-versions", version.id))
+    session.flush()
+    return changed
+
+
+def _assign(obj, values: dict) -> bool:
+    """Set `values` on `obj`; whether any changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _trust_hours(session: Session, records: Iterable[OpeningHours], horizon_days: int) -> None:
+    for record in records:
+        record.trusted_until = hours_trusted_until(
+            record.valid_until, record.verified_on, record.valid_from, horizon_days
+        )
+    session.flush()
+
+
+# --- Status periods --------------------------------------------------------------------------
+
+
+def _insert_periods(session: Session, unit_ids: set[str]) -> None:
+    """The status periods of these units, from their notices (api.status.notice_periods)."""
+    rows = []
+    for facts in unit_facts(session, unit_ids, with_hours=False).values():
+        for period in notice_periods(facts):
+            rows.append(
+                {
+                    "unit_id": facts.unit_id,
+                    "starts_on": period.starts_on,
+                    "ends_on": period.ends_on,
+                    "state_if_open": period.if_open[0],
+                    "public_if_open": period.if_open[1],
+                    "state_if_no_hours": period.if_no_hours[0],
+                    "public_if_no_hours": period.if_no_hours[1],
+                }
+            )
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(StatusPeriod), rows[start : start + CHUNK])
+
+
+def _targets_of(session: Session, notice_ids: set[str]) -> set[str]:
+    units: set[str] = set()
+    for chunk in _chunks(sorted(notice_ids)):
+        units |= set(
+            session.scalars(
+                select(notice_targets.c.unit_id).where(notice_targets.c.status_notice_id.in_(chunk))
+            )
+        )
+    return units
 
 
 # --- Notice targets --------------------------------------------------------------------------
@@ -142,14 +281,14 @@ def _ancestors(session: Session, unit_id: str, parent_of: dict[str, str | None])
         chain.append(node)
 
 
-def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> None:
+def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> set[str]:
     """Recompute which notices apply to these units and every unit below them, each by the
     rule of api.status.notice_targets seen from the unit: a notice applies to a unit it names;
     to a unit below one it names, unless it names services the unit does not offer; and, when
     it names no unit, to every unit offering a service it names."""
     units = _subtree(session, {u for u in unit_ids if session.get(Unit, u) is not None})
     if not units:
-        return
+        return set()
     services = _services_of(session, units)
     parent_of: dict[str, str | None] = {}
     chains = {unit: _ancestors(session, unit, parent_of) for unit in units}
@@ -188,6 +327,7 @@ def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> None:
         session.execute(delete(notice_targets).where(notice_targets.c.unit_id.in_(chunk)))
     if rows:
         session.execute(insert(notice_targets), rows)
+    return units
 
 
 def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> None:
@@ -233,6 +373,7 @@ def _insert_spans(session: Session, records: Iterable[OpeningHours]) -> None:
                         "kind": hours.kind,
                         "valid_from": hours.valid_from,
                         "valid_until": hours.valid_until,
+                        "trusted_until": hours.trusted_until,
                         "weekday": weekday,
                         "start_minute": start,
                         "end_minute": end,

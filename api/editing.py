@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from api.derived import refresh_touched
+from api.derived import DEFAULT_HORIZON_DAYS, refresh_touched
 from api.history import Recorder
 from api.loader import (
     COLLECTIONS,
@@ -25,6 +25,7 @@ from api.loader import (
     stamp_representations,
 )
 from api.models import (
+    NoticeVersion,
     OpeningHours,
     Organization,
     StatusNotice,
@@ -36,7 +37,6 @@ from api.models import (
     notice_units,
     unit_services,
 )
-from api.notices import NoticeDates, derive_validity
 from api.representations import KINDS
 
 # The collections the editor API writes, by their name in the URL.
@@ -49,6 +49,7 @@ EDITABLE = {
         "opening-hours",
         "services",
         "access-channels",
+        "notice-versions",
         "status-notices",
         "announcements",
         "staff-duties",
@@ -207,6 +208,8 @@ LINKS: tuple[tuple[Table, str, str], ...] = (
 REFERENCES = (
     (OpeningHours.id, OpeningHours.unit_id, "opening-hours", "units"),
     (StatusNotice.id, StatusNotice.supersedes_id, "status-notices", "status-notices"),
+    (StatusNotice.id, StatusNotice.version_id, "status-notices", "notice-versions"),
+    (NoticeVersion.id, NoticeVersion.replaces_id, "notice-versions", "notice-versions"),
 )
 
 
@@ -250,6 +253,7 @@ def save(
     recorder: Recorder,
     now: datetime,
     retention_days: int,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> Any:
     """Create or replace the record (validated by `validate`) and publish the consequences."""
     key = (collection.kind, record["id"])
@@ -277,7 +281,7 @@ def save(
     obj.input_hash = content_hash(record)
     session.flush()
     touched |= neighbourhood(session, {key})
-    _publish(session, {key}, touched, recorder, now, retention_days)
+    _publish(session, {key}, touched, recorder, now, retention_days, horizon_days)
     return obj
 
 
@@ -288,6 +292,7 @@ def delete(
     recorder: Recorder,
     now: datetime,
     retention_days: int,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """Delete the record, unless another record still depends on it (409); a unit's opening
     hours go with it. The history keeps its last version; the item answers 410 from then on."""
@@ -311,7 +316,7 @@ def delete(
             recorder.add(kind, record.id, "delete", KINDS[kind].dump(record))
     session.delete(obj)
     session.flush()
-    _publish(session, written, touched, recorder, now, retention_days)
+    _publish(session, written, touched, recorder, now, retention_days, horizon_days)
 
 
 def _dependants(session: Session, collection: Collection, record_id: str):
@@ -345,11 +350,12 @@ def _publish(
     recorder: Recorder,
     now: datetime,
     retention_days: int,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> None:
     """After `written` changed: refresh what is derived from them, re-stamp every record in
-    `touched` (those and the records embedding them) and record the new versions."""
-    refresh_touched(session, written)
-    touched = touched | written | refresh_notice_validity(session)
+    `touched` (those and the records embedding them, and the notices and versions whose
+    derived dates moved) and record the new versions."""
+    touched = touched | written | refresh_touched(session, written, horizon_days)
     session.expire_all()
     only: dict[str, set[str]] = {}
     for kind, rid in touched:
@@ -357,23 +363,6 @@ def _publish(
     stamp_representations(session, now, recorder, only=only)
     recorder.flush()
     prune_changes(session, now, retention_days)
-
-
-def refresh_notice_validity(session: Session) -> set[tuple[str, str]]:
-    """Derive every notice's days in force again (a new version ends the one it supersedes);
-    return the notices whose days changed."""
-    notices = list(session.scalars(select(StatusNotice)))
-    validity = derive_validity(
-        [NoticeDates(n.id, n.valid_from, n.valid_until, n.supersedes_id) for n in notices]
-    )
-    changed = set()
-    for notice in notices:
-        days = validity[notice.id]
-        if (notice.in_force_from, notice.in_force_until) != days:
-            notice.in_force_from, notice.in_force_until = days
-            changed.add(("status-notices", notice.id))
-    session.flush()
-    return changed
 
 
 def supersede(
@@ -384,6 +373,7 @@ def supersede(
     now: datetime,
     retention_days: int,
     today: date,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> StatusNotice:
     """Publish `record` as the new version of the notice `old`: it supersedes `old` and, when
     no start is given, starts today; `old` ends the day before (api.notices)."""
@@ -402,4 +392,6 @@ def supersede(
         )
     if record.get("valid_until") and record["valid_until"] < record["valid_from"]:
         raise Invalid("Ends before it starts.", [_error("valid_until", "Ends before it starts.")])
-    return save(session, EDITABLE["status-notices"], record, recorder, now, retention_days)
+    return save(
+        session, EDITABLE["status-notices"], record, recorder, now, retention_days, horizon_days
+    )

@@ -194,7 +194,7 @@ class Api(flask_smorest.Api):
         change = self.spec.components.schemas.get("Change")
         if change:
             records = ["Unit", "Service", "Organization", "AccessChannel", "StatusNotice"]
-            records += ["Announcement", "StaffDuty"]
+            records += ["NoticeVersion", "Announcement", "StaffDuty"]
             change["properties"]["record"] = {
                 "description": change["properties"]["record"].get("description", ""),
                 "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
@@ -210,6 +210,7 @@ class Api(flask_smorest.Api):
             "organization_id": "social-rehabilitation-team",
             "channel_id": "pakila-work-centre-phone",
             "notice_id": "covid-2021-02-shops",
+            "version_id": "covid-2021-later",
             "announcement_id": "face-masks-in-social-and-health-care",
             "duty_id": "duty-assess-work-ability",
             "hours_id": "pakila-work-centre-weekdays",

@@ -24,12 +24,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.db import lock_for_writing, utcnow
-from api.derived import refresh_derived
+from api.derived import DEFAULT_HORIZON_DAYS, refresh_derived, refresh_notice_windows
 from api.history import Actor, Recorder, loader_actor
 from api.models import (
     AccessChannel,
     Announcement,
     Change,
+    NoticeVersion,
     OpeningHours,
     Organization,
     RecordVersion,
@@ -38,10 +39,11 @@ from api.models import (
     StatusNotice,
     Unit,
 )
-from api.notices import NoticeDates, derive_validity
+from api.notices import hours_trusted_until
 from api.representations import KINDS, iter_records, representation
 from schemas.access_channels import AccessChannelInputSchema
 from schemas.announcements import AnnouncementInputSchema
+from schemas.notice_versions import NoticeVersionInputSchema
 from schemas.opening_hours import OpeningHoursInputSchema
 from schemas.organizations import OrganizationInputSchema
 from schemas.services import ServiceInputSchema
@@ -98,10 +100,17 @@ COLLECTIONS: tuple[Collection, ...] = (
         links={"service_ids": ("services", "services"), "unit_ids": ("units", "units")},
     ),
     Collection(
+        "notice_versions",
+        NoticeVersion,
+        NoticeVersionInputSchema,
+        refs={"replaces_id": "notice_versions", "organization_id": "organizations"},
+        self_ref="replaces_id",
+    ),
+    Collection(
         "status_notices",
         StatusNotice,
         StatusNoticeInputSchema,
-        refs={"supersedes_id": "status_notices"},
+        refs={"supersedes_id": "status_notices", "version_id": "notice_versions"},
         links={"unit_ids": ("units", "units"), "service_ids": ("services", "services")},
         self_ref="supersedes_id",
     ),
@@ -284,28 +293,17 @@ def content_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _add_derived_notice_fields(records: list[dict]) -> None:
-    """The days a notice is in force are derived from its dates and the supersession links."""
-    validity = derive_validity(
-        [
-            NoticeDates(r["id"], r["valid_from"], r["valid_until"], r["supersedes_id"])
-            for r in records
-        ]
-    )
-    for record in records:
-        record["in_force_from"], record["in_force_until"] = validity[record["id"]]
-
-
 def load_dataset(
     session: Session,
     directory: str | Path,
     progress: Callable[[int], None] | None = None,
     retention_days: int = 90,
     actor: Actor | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> LoadReport:
     """Validate `directory`, then make the database hold exactly its content, in one transaction."""
     dataset = read_dataset(directory)
-    return write_dataset(session, dataset, progress, retention_days, actor)
+    return write_dataset(session, dataset, progress, retention_days, actor, horizon_days)
 
 
 def write_dataset(
@@ -314,10 +312,12 @@ def write_dataset(
     progress: Callable[[int], None] | None = None,
     retention_days: int = 90,
     actor: Actor | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> LoadReport:
     """Make the database hold exactly `dataset`, in one transaction audited as one batch (by
-    `actor`, the data loader unless given)."""
-    _add_derived_notice_fields(dataset["status_notices"])
+    `actor`, the data loader unless given). `horizon_days`: how long open-ended statements are
+    trusted (api.notices); a load under another horizon than the last one re-derives them even
+    when the files did not change."""
     report = LoadReport()
     now = utcnow()
     loaded: dict[str, dict[str, Any]] = {}
@@ -377,8 +377,9 @@ def write_dataset(
                 report.deleted += 1
             session.flush()
 
-        if report.changed:
-            refresh_derived(session)
+        rederive = report.changed or _horizon_moved(session, horizon_days)
+        if rederive:
+            refresh_derived(session, horizon_days)
             session.expire_all()
             stamp_representations(session, now, recorder)
             for kind, record_id, data in deleted:
@@ -386,6 +387,17 @@ def write_dataset(
             prune_changes(session, now, retention_days)
         recorder.flush()
     return report
+
+
+def _horizon_moved(session: Session, horizon_days: int) -> bool:
+    """Whether deriving the notices' and hours' trust under `horizon_days` changes anything."""
+    moved = bool(refresh_notice_windows(session, horizon_days))
+    for hours in session.scalars(select(OpeningHours)):
+        trusted = hours_trusted_until(
+            hours.valid_until, hours.verified_on, hours.valid_from, horizon_days
+        )
+        moved = moved or hours.trusted_until != trusted
+    return moved
 
 
 def prune_changes(session: Session, now, retention_days: int) -> None:

@@ -208,6 +208,10 @@ class OpeningHours(Record, Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     spans: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # When a source last gave these hours; derived from it (api.notices): the last day they are
+    # trusted when they have no end (null: trusted while valid).
+    verified_on: Mapped[date | None] = mapped_column(Date)
+    trusted_until: Mapped[date | None] = mapped_column(Date)
 
     unit: Mapped[Unit] = relationship(back_populates="opening_hours")
 
@@ -228,6 +232,7 @@ class OpeningSpan(Base):
     kind: Mapped[str] = mapped_column(String(20))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    trusted_until: Mapped[date | None] = mapped_column(Date)
     weekday: Mapped[int] = mapped_column(Integer)
     start_minute: Mapped[int] = mapped_column(Integer)
     end_minute: Mapped[int] = mapped_column(Integer)
@@ -247,6 +252,24 @@ class OpeningSpan(Base):
             "valid_until",
         ),
     )
+
+
+class StatusPeriod(Base):
+    """Derived (api.derived, from api.status.notice_periods): for each unit and each run of days
+    over which its notices give the same answer, the state and `open_to_public` at an instant
+    whose hours say open, and at one with no hours. With the opening spans, this makes every
+    status filter a SQL condition that applies the engine's rules without restating them."""
+
+    __tablename__ = "status_periods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    state_if_open: Mapped[str] = mapped_column(String(50))
+    public_if_open: Mapped[bool | None] = mapped_column(Boolean)
+    state_if_no_hours: Mapped[str] = mapped_column(String(50))
+    public_if_no_hours: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AccessChannel(Record, Base):
@@ -280,12 +303,58 @@ class AccessChannel(Record, Base):
         return [unit.id for unit in self.units]
 
 
-class StatusNotice(Record, Base):
-    """One dated statement of a notice (e.g. the COVID-19 notices): what state, for which units
-    and services, from when until when. `supersedes_id` links a statement to the one it replaces.
+class NoticeVersion(Record, Base):
+    """A dated version of a published notice (e.g. the COVID-19 notice of the social
+    rehabilitation pages as published on 25.02.2021): its heading and text as published, when
+    it was published (or the bounds the sources imply), and the version it replaced. Its
+    statements are the status notices with its `version_id`.
 
-    `in_force_from` / `in_force_until` are derived by `api.notices.derive_validity` from the
-    stated dates and the supersession links (see there); they make `active_at` a plain SQL filter.
+    `in_force_from`, `in_force_until` and `in_force_bounds` are derived (api.notices)."""
+
+    __tablename__ = "notice_versions"
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    heading: Mapped[LocalizedText | None] = mapped_column(JSON)
+    text: Mapped[LocalizedText | None] = mapped_column(JSON)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    published_not_before: Mapped[date | None] = mapped_column(Date)
+    published_not_after: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    replaces_id: Mapped[str | None] = mapped_column(
+        ForeignKey("notice_versions.id", ondelete="SET NULL"), index=True
+    )
+    in_force_from: Mapped[date | None] = mapped_column(Date)
+    in_force_until: Mapped[date | None] = mapped_column(Date)
+    in_force_bounds: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    statements: Mapped[list[StatusNotice]] = relationship(
+        back_populates="version", order_by="StatusNotice.id"
+    )
+    replaced_by: Mapped[list[NoticeVersion]] = relationship(
+        primaryjoin="NoticeVersion.id == foreign(NoticeVersion.replaces_id)",
+        order_by="NoticeVersion.id",
+        viewonly=True,
+    )
+
+    @property
+    def statement_ids(self) -> list[str]:
+        return [statement.id for statement in self.statements]
+
+    @property
+    def replaced_by_id(self) -> str | None:
+        return self.replaced_by[0].id if self.replaced_by else None
+
+
+class StatusNotice(Record, Base):
+    """One statement of a notice (e.g. the COVID-19 notices): what state, for which units and
+    services, from when until when. `version_id` names the version of the notice it belongs
+    to; `supersedes_id` the statement of an earlier version (or, for a statement of no
+    version, the earlier statement) it revises.
+
+    Derived by `api.notices` from the stated dates, the versions and the knowledge horizon:
+    `in_force_from`, `in_force_until`, `in_force_bounds` and `trusted_until` (published);
+    `window`, the engine's input; `possibly_from` / `possibly_until`, the first and last day
+    it can have been in force and trusted, which make `active_at` a plain SQL filter.
     """
 
     __tablename__ = "status_notices"
@@ -294,6 +363,7 @@ class StatusNotice(Record, Base):
     stated_on: Mapped[date | None] = mapped_column(Date)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    version_id: Mapped[str | None] = mapped_column(ForeignKey("notice_versions.id"), index=True)
     supersedes_id: Mapped[str | None] = mapped_column(
         ForeignKey("status_notices.id", ondelete="SET NULL"), index=True
     )
@@ -304,7 +374,13 @@ class StatusNotice(Record, Base):
     text: Mapped[LocalizedText] = mapped_column(JSON)
     in_force_from: Mapped[date | None] = mapped_column(Date, index=True)
     in_force_until: Mapped[date | None] = mapped_column(Date, index=True)
+    in_force_bounds: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    trusted_until: Mapped[date | None] = mapped_column(Date)
+    window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    possibly_from: Mapped[date | None] = mapped_column(Date)
+    possibly_until: Mapped[date | None] = mapped_column(Date)
 
+    version: Mapped[NoticeVersion | None] = relationship(back_populates="statements")
     units: Mapped[list[Unit]] = relationship(secondary=notice_units, order_by="Unit.id")
     services: Mapped[list[Service]] = relationship(secondary=notice_services, order_by="Service.id")
     target_units: Mapped[list[Unit]] = relationship(

@@ -28,19 +28,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api import search
 from api.db import db
-from api.models import Change, OpeningHours, OpeningSpan, StatusNotice, Unit, notice_targets
-from api.status import (
-    STATE_ORDER,
-    HoursRecord,
-    Notice,
-    UnitFacts,
-    applies_to_service,
-    parse_spans,
-)
+from api.facts import unit_facts as facts_of_units
+from api.models import Change, OpeningHours, OpeningSpan, StatusPeriod, Unit
+from api.status import UnitFacts, zone_named
 
 
 def local_date(instant: datetime) -> date:
@@ -154,76 +148,42 @@ def where_in_bbox(statement: Select, bbox: tuple[float, float, float, float] | N
 
 
 def unit_facts(unit_ids: list[str], service_id: str | None = None) -> dict[str, UnitFacts]:
-    """The engine's input for each unit, in a fixed number of queries. With `service_id`, only
-    the notices that concern that service (or name no service) count."""
-    if not unit_ids:
-        return {}
-    session = db.session
-    zones = dict(session.execute(select(Unit.id, Unit.timezone).where(Unit.id.in_(unit_ids))).all())
-    hours: dict[str, list[HoursRecord]] = {unit_id: [] for unit_id in zones}
-    for record in session.scalars(
-        select(OpeningHours).where(OpeningHours.unit_id.in_(unit_ids)).order_by(OpeningHours.id)
-    ):
-        hours[record.unit_id].append(
-            HoursRecord(
-                record.id,
-                record.kind,
-                record.valid_from,
-                record.valid_until,
-                parse_spans(record.spans),
-            )
-        )
-    notices: dict[str, list[Notice]] = {unit_id: [] for unit_id in zones}
-    rows = session.execute(
-        select(notice_targets.c.unit_id, StatusNotice)
-        .join(StatusNotice, StatusNotice.id == notice_targets.c.status_notice_id)
-        .where(notice_targets.c.unit_id.in_(unit_ids))
-        .options(selectinload(StatusNotice.services))
-        .order_by(StatusNotice.id)
-    )
-    for unit_id, notice in rows:
-        if service_id is None or applies_to_service(notice.service_ids, service_id):
-            notices[unit_id].append(engine_notice(notice))
-    return {
-        unit_id: UnitFacts(unit_id, zone, tuple(hours[unit_id]), tuple(notices[unit_id]))
-        for unit_id, zone in zones.items()
-    }
-
-
-def engine_notice(notice: StatusNotice) -> Notice:
-    return Notice(
-        id=notice.id,
-        state=notice.state,
-        in_force_from=notice.in_force_from,
-        in_force_until=notice.in_force_until,
-        open_to_public=notice.open_to_public,
-        open_to_current_clients=notice.open_to_current_clients,
-        new_clients_admitted=notice.new_clients_admitted,
-        delivery_mode=notice.delivery_mode,
-        text=notice.text,
-    )
+    """The engine's input for each unit (api.facts), in a fixed number of queries. With
+    `service_id`, only the notices that concern that service (or name no service) count."""
+    return facts_of_units(db.session, unit_ids, service_id)
 
 
 def _valid_on(start, end, day: date):
     return and_(or_(start.is_(None), start <= day), or_(end.is_(None), end >= day))
 
 
-class _StatusConditions:
-    """The engine's rules (api/status.py) as SQL conditions on `Unit`, for one time zone: the
-    units whose local time is `local`. Kept rule for rule beside the engine; tests compare the
-    two on every unit and many instants.
+def _trusted_on(trusted_until, day: date):
+    return or_(trusted_until.is_(None), trusted_until >= day)
 
-    Notices are few and are read from their side: the units a notice in force targets are one
-    uncorrelated `IN` list, built once per query (hashed by PostgreSQL, an ephemeral index in
-    SQLite). Read from the unit's side instead, SQLite walked every notice of a state for each
-    unit, which on 100,000 units took seconds. Hours are per unit (every unit has some), so they
-    stay correlated to the unit and its `unit_id` indexes: a page reads only its own units'."""
+
+class _StatusConditions:
+    """The engine's answers (api/status.py) as SQL conditions on `Unit`, for one time zone: the
+    units whose local time is `local`. The rules are not restated here: what the notices make
+    of a day is the engine's own answer, stored per unit as `status_periods` (for an instant
+    whose hours say open, and for one with no hours); only the hours are read here, with the
+    engine's definition of "the hours say open / closed / nothing". Tests compare the two on
+    every unit and many instants.
+
+    Periods are few and are read from their side: the units with a period of a kind are one
+    uncorrelated `IN` list (hashed by PostgreSQL, an ephemeral index in SQLite). Hours are per
+    unit (every unit has some), so they stay correlated to the unit and its `unit_id` indexes."""
 
     def __init__(self, local: datetime):
         self.day = local.date()
         self.previous_day = self.day - timedelta(days=1)
         self.weekday = self.day.weekday()
         self.minute = local.hour * 60 + local.minute
+
+    def _governs(self, model, day: date):
+        return and_(
+            _valid_on(model.valid_from, model.valid_until, day),
+            _trusted_on(model.trusted_until, day),
+        )
 
     def _exception_on(self, day: date, unit_id):
         # Correlated to the span's unit: a nested subquery does not see the outer `units`.
@@ -232,26 +192,26 @@ class _StatusConditions:
             .where(
                 OpeningHours.unit_id == unit_id,
                 OpeningHours.kind == "exception",
-                _valid_on(OpeningHours.valid_from, OpeningHours.valid_until, day),
+                self._governs(OpeningHours, day),
             )
             .exists()
         )
 
     def hours_known(self):
+        """Some valid, trusted hours record sets the day's hours (K)."""
         return (
             select(OpeningHours.id)
-            .where(
-                OpeningHours.unit_id == Unit.id,
-                _valid_on(OpeningHours.valid_from, OpeningHours.valid_until, self.day),
-            )
+            .where(OpeningHours.unit_id == Unit.id, self._governs(OpeningHours, self.day))
             .exists()
         )
 
     def hours_open(self):
+        """The hours say open at this minute (O; implies K)."""
+
         def part(carried: bool, day: date):
             return and_(
                 OpeningSpan.from_previous_day.is_(carried),
-                _valid_on(OpeningSpan.valid_from, OpeningSpan.valid_until, day),
+                self._governs(OpeningSpan, day),
                 or_(
                     OpeningSpan.kind == "exception",
                     ~self._exception_on(day, OpeningSpan.unit_id),
@@ -270,62 +230,41 @@ class _StatusConditions:
             .exists()
         )
 
-    def notice(self, *conditions):
-        """The unit is a target of a notice in force that meets `conditions`."""
-        targeted = (
-            select(notice_targets.c.unit_id)
-            .join(StatusNotice, StatusNotice.id == notice_targets.c.status_notice_id)
-            .where(
-                _valid_on(StatusNotice.in_force_from, StatusNotice.in_force_until, self.day),
-                *conditions,
-            )
+    def period(self, *conditions):
+        """The unit has a status period on this day that meets `conditions`."""
+        periods = select(StatusPeriod.unit_id).where(
+            _valid_on(StatusPeriod.starts_on, StatusPeriod.ends_on, self.day), *conditions
         )
-        return Unit.id.in_(targeted)
+        return Unit.id.in_(periods)
 
-    # The rules below are the engine's, rewritten so that each hours test appears at most once
-    # per state and comes after the cheap notice tests, which SQLite evaluates first and which
-    # usually settle the answer. With N = a notice in force (N_s: of state s), K = hours known
-    # that day, O = the hours say open now:
-    #   closed                 = N_closed or (K and not O)
-    #   not closed             = not N_closed and (not K or O)
-    #   unknown                = not closed and not N and not O        = not N and not K and not O
-    #   s, a notice state      = not closed and N_s and not N_stricter = N_s and not N_stricter
-    #                                                                    and (not K or O)
-    #   open also, by hours    = not closed and not N and O            = not N and O
-    #   open to the public     = not closed and not N_false and (N_true or O)
-    #                          = not N_closed and not N_false and (O or (N_true and not K))
-    # (N_closed is one of N_stricter for every other state, and one of N.)
-
-    def closed(self):
-        return or_(
-            self.notice(StatusNotice.state == "closed"),
-            and_(self.hours_known(), ~self.hours_open()),
-        )
+    # With O = the hours say open now, K = hours known that day, P = the unit's period that day
+    # (none where no notice can apply): hours that say closed close the unit; with O the
+    # period's `if_open` answer applies (else `open` from the hours alone); without K its
+    # `if_no_hours` answer (else `unknown`).
 
     def state_is(self, state: str):
+        open_now = self.hours_open()
+        by_period = and_(open_now, self.period(StatusPeriod.state_if_open == state))
+        no_hours = ~self.hours_known()
+        if state != "closed":
+            by_period = or_(
+                by_period,
+                and_(no_hours, self.period(StatusPeriod.state_if_no_hours == state)),
+            )
         if state == "closed":
-            return self.closed()
-        if state == "unknown":
-            return and_(~self.notice(), ~self.hours_known(), ~self.hours_open())
-        stricter = [s for s in STATE_ORDER[: STATE_ORDER.index(state)]]
-        by_notice = and_(
-            self.notice(StatusNotice.state == state),
-            ~self.notice(StatusNotice.state.in_(stricter)),
-            or_(~self.hours_known(), self.hours_open()),
-        )
+            return or_(
+                and_(self.hours_known(), ~open_now),
+                by_period,
+                and_(no_hours, self.period(StatusPeriod.state_if_no_hours == "closed")),
+            )
         if state == "open":
-            return or_(by_notice, and_(~self.notice(), self.hours_open()))
-        return by_notice
+            return or_(by_period, and_(open_now, ~self.period()))
+        if state == "unknown":
+            return or_(by_period, and_(no_hours, ~self.period()))
+        return by_period
 
     def open_to_public(self):
-        return and_(
-            ~self.notice(StatusNotice.state == "closed"),
-            ~self.notice(StatusNotice.open_to_public.is_(False)),
-            or_(
-                and_(self.notice(StatusNotice.open_to_public.is_(True)), ~self.hours_known()),
-                self.hours_open(),
-            ),
-        )
+        return and_(self.hours_open(), self.period(StatusPeriod.public_if_open.is_(True)))
 
 
 def _zones() -> list[str]:
@@ -360,7 +299,12 @@ def _status_condition(
     SQLAlchemy elements, and one, immutable, serves every request that asks for it."""
     clauses = []
     for zone in zones:
-        rules = _StatusConditions(instant.astimezone(ZoneInfo(zone)))
+        known = zone_named(zone)
+        if known is None:  # the engine cannot evaluate such a unit: its state is `unknown`
+            if states is not None and "unknown" in states:
+                clauses.append(Unit.timezone == zone)
+            continue
+        rules = _StatusConditions(instant.astimezone(known))
         if states is None:
             held = rules.open_to_public()
         else:

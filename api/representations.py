@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from api.models import (
     AccessChannel,
     Announcement,
+    NoticeVersion,
     OpeningHours,
     Organization,
     Service,
@@ -27,6 +28,7 @@ from api.models import (
 )
 from schemas.access_channels import AccessChannelSchema
 from schemas.announcements import AnnouncementSchema
+from schemas.notice_versions import NoticeVersionSchema
 from schemas.opening_hours import OpeningHoursSchema
 from schemas.organizations import OrganizationSchema
 from schemas.services import ServiceSchema
@@ -78,6 +80,12 @@ KINDS: dict[str, Kind] = {
                 selectinload(StatusNotice.services),
                 selectinload(StatusNotice.superseded_by),
             ),
+        ),
+        Kind(
+            "notice-versions",
+            NoticeVersion,
+            NoticeVersionSchema,
+            (selectinload(NoticeVersion.statements), selectinload(NoticeVersion.replaced_by)),
         ),
         Kind("announcements", Announcement, AnnouncementSchema),
         Kind(

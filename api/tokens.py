@@ -27,7 +27,7 @@ SCOPES = {
     "write:units": "units and their opening hours",
     "write:services": "services",
     "write:channels": "access channels",
-    "write:notices": "status notices and announcements",
+    "write:notices": "status notices, their versions and announcements",
     "write:duties": "staff duties",
     "admin": "everything, and the editors' names in the history",
 }
@@ -38,6 +38,7 @@ SCOPE_OF_KIND = {
     "services": "write:services",
     "access-channels": "write:channels",
     "status-notices": "write:notices",
+    "notice-versions": "write:notices",
     "announcements": "write:notices",
     "staff-duties": "write:duties",
 }

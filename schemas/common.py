@@ -202,6 +202,18 @@ class RecordSchema(OutputSchema):
     )
 
 
+class InForceBoundsSchema(OutputSchema):
+    """When a statement or a version can have been in force, as the sources bound it: its first
+    day lies from `from_earliest` to `from_latest`, its last from `until_earliest` to
+    `until_latest` (null: no bound on that side). Equal bounds are an exact day."""
+
+    # Stored as JSON text: strings in the form of dates.
+    from_earliest = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    from_latest = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    until_earliest = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    until_latest = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+
+
 class RecordInputSchema(Schema):
     """Input fields every record has (the loader's and the editor API's)."""
 
@@ -295,6 +307,26 @@ def Instant(description: str, example: str) -> fields.AwareDateTime:  # noqa: N8
         validate=_in_supported_years,
         metadata={"description": description, "example": example, "pattern": YEAR_PATTERN},
     )
+
+
+MAX_INSTANTS = 10
+
+
+class Instants(fields.String):
+    """A query-string list of instants, comma-separated (at most MAX_INSTANTS), each as
+    `Instant` reads it."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": YEAR_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+        self._one = fields.AwareDateTime(validate=_in_supported_years)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = text.split(",")
+        if len(parts) > MAX_INSTANTS:
+            raise ValidationError(f"At most {MAX_INSTANTS} instants.")
+        return [self._one.deserialize(part) for part in parts]
 
 
 def Day(description: str, example: str) -> fields.Date:  # noqa: N802

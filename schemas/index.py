@@ -24,6 +24,7 @@ class CollectionLinksSchema(OutputSchema):
     organizations = _link("Organizations.")
     access_channels = _link("Access channels.")
     status_notices = _link("Status notices.")
+    notice_versions = _link("The dated versions of each published notice.")
     announcements = _link("Announcements.")
     staff_duties = _link("Staff duties.")
 

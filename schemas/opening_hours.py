@@ -53,6 +53,20 @@ class OpeningHoursSchema(RecordSchema):
         metadata={"description": "Last day, inclusive; null = not given."},
     )
     spans = fields.List(fields.Nested(OpeningSpanSchema), required=True)
+    verified_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When a source last gave these hours; null = not dated."},
+    )
+    trusted_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "For hours with no end: the last day they are trusted, "
+            "`verified_on` plus the knowledge horizon (a year by default); past it, a unit's "
+            "hours are unknown. Null for hours with an end (trusted to it)."
+        },
+    )
 
 
 class OpeningHoursInputSchema(RecordInputSchema):
@@ -64,6 +78,7 @@ class OpeningHoursInputSchema(RecordInputSchema):
     valid_from = DataDay()
     valid_until = DataDay()
     spans = fields.List(fields.Nested(OpeningSpanSchema), load_default=list)
+    verified_on = DataDay()
 
     @validates_schema
     def _period_in_order(self, data, **_kwargs):

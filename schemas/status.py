@@ -26,12 +26,47 @@ def _tri_state(what: str) -> fields.Boolean:
     )
 
 
+CERTAINTIES = ("in_force", "possibly_in_force", "past_horizon")
+REASON_CODES = (
+    "no_information",
+    "no_hours",
+    "past_horizon",
+    "versions_disagree",
+    "cannot_evaluate",
+)
+
+
 class NoticeInForceSchema(OutputSchema):
-    """A status notice in force, with its wording."""
+    """A status notice behind an answer, with its wording, its source and how sure the sources
+    are that it was in force then."""
 
     id = Id(required=True)
     state = Enum(NOTICE_STATES, "What the notice says.", required=True)
     text = Localized(nullable=False, required=True)
+    certainty = Enum(
+        CERTAINTIES,
+        "`in_force`: in force whatever the sources leave open; `possibly_in_force`: in force "
+        "only if an undated version had (or had not yet) taken effect; `past_horizon`: no "
+        "source new enough says whether it still holds.",
+        required=True,
+    )
+    version_id = Id(required=True, allow_none=True)
+    said_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When a source last said it, as far as the sources date it."},
+    )
+    trusted_until = fields.Date(required=True, allow_none=True)
+    source_urls = fields.List(fields.String(), required=True)
+
+
+class ReasonSchema(OutputSchema):
+    """Why an answer, or part of it, is unknown."""
+
+    code = Enum(REASON_CODES, "What kind of reason.", required=True)
+    detail = fields.String(
+        required=True, metadata={"example": "No source newer than 2021-02-26 says whether ..."}
+    )
 
 
 class StatusReasonsSchema(OutputSchema):
@@ -51,12 +86,31 @@ class UnitStatusSchema(OutputSchema):
     at = fields.DateTime(required=True, metadata={"description": "The instant asked about."})
     state = Enum(
         STATUS_STATES,
-        "The resulting state; `unknown` when no hours or notice say anything.",
+        "The resulting state; `unknown` where the sources do not say (see `reasons`).",
         required=True,
     )
-    open_to_public = _tri_state("a member of the public can visit now")
-    open_to_current_clients = _tri_state("current clients are served now")
-    new_clients_admitted = _tri_state("new clients are being admitted")
+    open_to_anyone = fields.Boolean(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The badge: true when someone is served at this instant (the hours "
+            "say open, and no notice closes the unit), false when it is closed, null when the "
+            "sources do not say. A portal shows open / closed / unknown from this one field, "
+            "and may show `state` beside it for who is served."
+        },
+    )
+    open_to_public = _tri_state(
+        "a member of the public can visit at this instant: false when closed; while the hours "
+        "say open, what the notices in force say; else null. Never inferred from hours alone"
+    )
+    open_to_current_clients = _tri_state(
+        "current clients are served at this instant: false when closed; while the hours say "
+        "open, what the notices in force say; else null"
+    )
+    new_clients_admitted = _tri_state(
+        "new clients are being admitted (a policy, not a time of day): what the notices in "
+        "force say, false under a closing notice, else null"
+    )
     delivery_mode = Enum(
         DELIVERY_MODES,
         "How services are delivered; null when not said.",
@@ -66,18 +120,40 @@ class UnitStatusSchema(OutputSchema):
     since = fields.DateTime(
         required=True,
         allow_none=True,
-        metadata={"description": "When this status began; null if the data does not say."},
+        metadata={
+            "description": "When this answer began; null where the answer before it was not "
+            "known (or not within a year)."
+        },
     )
     next_change = fields.DateTime(
         required=True,
         allow_none=True,
-        metadata={"description": "The next instant it changes; null if the data does not say."},
+        metadata={
+            "description": "The next instant the answer changes, possibly to `unknown` where "
+            "the sources run out; null if not within a year."
+        },
     )
     decided_by = fields.Nested(StatusReasonsSchema, required=True)
     notices = fields.List(
         fields.Nested(NoticeInForceSchema),
         required=True,
-        metadata={"description": "The notices in force, with their text."},
+        metadata={
+            "description": "The notices behind the answer, with their text, source and "
+            "certainty (certain ones are also in `decided_by.notice_ids`)."
+        },
+    )
+    reasons = fields.List(
+        fields.Nested(ReasonSchema),
+        required=True,
+        metadata={"description": "Why the answer, or part of it, is unknown; empty otherwise."},
+    )
+    newest_information_on = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The date of the newest source behind the answer (a notice's or the "
+            "hours'); null where none is dated."
+        },
     )
 
 
@@ -118,12 +194,21 @@ class DailyHoursSchema(OutputSchema):
     """One day's computed hours, with its state and the records behind it."""
 
     date = fields.Date(required=True)
-    state = Enum(STATUS_STATES, "The day's state.", required=True)
+    state = Enum(
+        STATUS_STATES,
+        "The day's state: a notice's state holds for the whole day even where no hours are "
+        "known (`hours_known: false`, no spans); `unknown` where the sources do not say.",
+        required=True,
+    )
     new_clients_admitted = fields.Boolean(required=True, allow_none=True)
+    hours_known = fields.Boolean(
+        required=True, metadata={"description": "Whether opening hours are known for the day."}
+    )
     spans = fields.List(fields.Nested(DailySpanSchema), required=True)
     notice_ids = fields.List(Id(), required=True)
     exception_ids = fields.List(Id(), required=True)
     regular_hours_ids = fields.List(Id(), required=True)
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True)
 
 
 class UnitDailyHoursSchema(OutputSchema):

@@ -10,6 +10,7 @@ from schemas.common import (
     Id,
     IdFilter,
     IdList,
+    InForceBoundsSchema,
     Instant,
     ListArgsSchema,
     Localized,
@@ -52,26 +53,50 @@ class StatusNoticeSchema(RecordSchema):
         allow_none=True,
         metadata={"description": "Last day (inclusive), as the source gives it; null = not given."},
     )
+    version_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The version of the published notice this statement belongs to "
+            "(`/v1/notice-versions/{id}`); null for a statement published on its own."
+        },
+    )
     in_force_from = fields.Date(
         required=True,
         allow_none=True,
         metadata={
-            "description": "First day in force: `valid_from`, or where that is not given the day "
-            "after the superseded notice ends; null = no known start."
+            "description": "First day in force, where the sources fix it: `valid_from`, else "
+            "the day its version was published. Null where they do not (see "
+            "`in_force_bounds`) or where no start is known. Never a guess."
         },
     )
     in_force_until = fields.Date(
         required=True,
         allow_none=True,
         metadata={
-            "description": "Last day in force: `valid_until`, cut short by a superseding notice; "
-            "null = open-ended."
+            "description": "Last day in force, where the sources fix it: its own `valid_until` "
+            "(or one the statement it repeats gave), else its version's, cut short when the "
+            "next version took effect. Null where it has no known end or the sources do not "
+            "fix it (see `in_force_bounds`)."
+        },
+    )
+    in_force_bounds = fields.Nested(InForceBoundsSchema, required=True)
+    trusted_until = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "For a statement with no end: the last day it is trusted, when a "
+            "source last said it plus the knowledge horizon (a year by default). Past it, "
+            "what it says is unknown. Null for a statement with an end."
         },
     )
     supersedes_id = Id(
         required=True,
         allow_none=True,
-        metadata={"description": "The earlier statement it replaces."},
+        metadata={
+            "description": "The statement of the earlier version (or, for a statement of no "
+            "version, the earlier statement) that this one revises."
+        },
     )
     superseded_by_ids = fields.List(
         Id(), required=True, metadata={"description": "Later statements that replace this one."}
@@ -103,6 +128,7 @@ class StatusNoticeInputSchema(RecordInputSchema):
     stated_on = DataDay()
     valid_from = DataDay()
     valid_until = DataDay()
+    version_id = Id(allow_none=True, load_default=None)
     supersedes_id = Id(allow_none=True, load_default=None)
     unit_ids = IdList(load_default=list)
     service_ids = IdList(load_default=list)
@@ -121,6 +147,16 @@ class StatusNoticeInputSchema(RecordInputSchema):
             raise ValidationError("A notice must concern at least one unit or service.", "unit_ids")
         if data.get("supersedes_id") and data.get("supersedes_id") == data.get("id"):
             raise ValidationError("A notice cannot supersede itself.", "supersedes_id")
+        if (
+            data.get("supersedes_id")
+            and not data.get("version_id")
+            and not (data.get("valid_from") or data.get("stated_on"))
+        ):
+            raise ValidationError(
+                "A statement of no version that supersedes another needs `valid_from` or "
+                "`stated_on`: the day it takes over.",
+                "valid_from",
+            )
 
 
 class StatusNoticeQueryArgsSchema(ListArgsSchema):
@@ -128,9 +164,11 @@ class StatusNoticeQueryArgsSchema(ListArgsSchema):
     unit_id = IdFilter("Only notices concerning this unit.", "pakila-shop-and-pick-up-point")
     service_id = IdFilter("Only notices concerning this service.", "rehabilitating-work-activities")
     state = IdFilter("Only notices with this state (`closed`, `open`, ...).", "closed")
+    version_id = IdFilter("Only the statements of this version.", "covid-2021-02")
     active_at = Instant(
-        "Only notices in force at this instant (RFC 3339 with offset); validity "
-        "days are read in Europe/Helsinki.",
+        "Only notices in force at this instant, or possibly so where the sources do not fix "
+        "the day a version took effect (see `in_force_bounds`), and not past their "
+        "`trusted_until` (RFC 3339 with offset); days are read in Europe/Helsinki.",
         "2021-03-15T10:00:00+02:00",
     )
 

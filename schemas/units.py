@@ -15,6 +15,7 @@ from schemas.common import (
     IdFilter,
     IdList,
     Instant,
+    Instants,
     ItemArgsSchema,
     ListArgsSchema,
     Localized,
@@ -26,7 +27,7 @@ from schemas.common import (
     page_of,
 )
 from schemas.opening_hours import OpeningHoursSchema
-from schemas.status import STATUS_STATES
+from schemas.status import STATUS_STATES, UnitStatusSchema
 
 UNIT_TYPES = (
     "office",
@@ -109,6 +110,14 @@ class UnitSchema(RecordSchema):
             "example": 850,
         },
     )
+    statuses = fields.List(
+        fields.Nested(UnitStatusSchema),
+        metadata={
+            "description": "Only in lists with `include=status`: the unit's status at each "
+            "instant of `at` (default now), in that order, exactly as "
+            "`/v1/units/{unit_id}/status` answers it."
+        },
+    )
 
 
 class UnitInputSchema(RecordInputSchema):
@@ -169,7 +178,22 @@ class UnitQueryArgsSchema(ListArgsSchema):
             "example": "closed",
         },
     )
-    at = Instant("The instant `state` is read at (default now).", "2021-03-15T10:00:00+02:00")
+    at = Instants(
+        metadata={
+            "description": "The instant `state` is read at, and the instants of the statuses "
+            "`include=status` adds (RFC 3339 with offset; default now). With `include=status`, "
+            "up to 10 comma-separated instants; `state` takes one.",
+            "example": "2021-03-15T10:00:00+02:00",
+        }
+    )
+    include = CommaSeparated(
+        "(status)",
+        metadata={
+            "description": "`status`: each unit carries `statuses`, its status at each instant "
+            "of `at`, by the same rules and with the same answer as its `/status`.",
+            "example": "status",
+        },
+    )
     q = SearchText("units", "uusix")
     near = Coordinates(
         (LATITUDE, LONGITUDE),
@@ -196,6 +220,11 @@ class UnitQueryArgsSchema(ListArgsSchema):
             "example": "24.9,60.15,25.1,60.25",
         },
     )
+
+    @validates_schema
+    def _one_instant_for_state(self, data, **_kwargs):
+        if "state" in data and len(data.get("at") or []) > 1:
+            raise ValidationError("`state` is read at one instant.", "at")
 
     @validates_schema
     def _geo_parameters_are_consistent(self, data, **_kwargs):

@@ -101,7 +101,7 @@ def get_dump(_args, collection, fmt):
     """Download a whole collection
 
     `collection` is one of units, services, organizations, access-channels, status-notices,
-    announcements, staff-duties; `fmt` one of ndjson, json, csv.
+    notice-versions, announcements, staff-duties; `fmt` one of ndjson, json, csv.
     `ndjson`: one record per line, exactly as the collection's item endpoint publishes it (all
     languages). `json`: the same records as one array. `csv`: one row per record, a
     LocalizedString as `name_fi`, `name_sv`, `name_en` columns, lists space-separated, embedded

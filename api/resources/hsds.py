@@ -23,10 +23,11 @@ from werkzeug.exceptions import NotFound
 from api import hsds
 from api.config import PROJECT_ROOT
 from api.db import db
+from api.facts import engine_notice
 from api.headers import clock_dependent, now_minute
 from api.http import Blueprint
 from api.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
-from api.queries import engine_notice, unit_facts, where_valid_on
+from api.queries import unit_facts, where_valid_on
 from api.status import status_at
 from schemas.hsds import (
     NDJSON_COMPONENT,
@@ -127,8 +128,8 @@ def snapshot(at: datetime | None) -> hsds.Snapshot:
     named_notices: dict[str, list] = {}
     in_force = where_valid_on(
         select(StatusNotice).where(StatusNotice.services.any()),
-        StatusNotice.in_force_from,
-        StatusNotice.in_force_until,
+        StatusNotice.possibly_from,
+        StatusNotice.possibly_until,
         at,
     )
     for notice in session.scalars(in_force.options(selectinload(StatusNotice.services))):

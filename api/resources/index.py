@@ -22,6 +22,7 @@ COLLECTION_ENDPOINTS = {
     "organizations": "organizations.list_organizations",
     "access_channels": "access-channels.list_access_channels",
     "status_notices": "status-notices.list_status_notices",
+    "notice_versions": "notice-versions.list_notice_versions",
     "announcements": "announcements.list_announcements",
     "staff_duties": "staff-duties.list_staff_duties",
 }

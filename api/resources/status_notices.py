@@ -27,9 +27,10 @@ blp = Blueprint(
     "status-notices",
     __name__,
     url_prefix="/v1/status-notices",
-    description="Status notices: each dated statement of a notice (closed, open, current clients "
-    "only, new clients admitted, ...) for the units and services it concerns, with its validity, "
-    "its text and the earlier statement it supersedes.",
+    description="Status notices: each statement of a notice (closed, open, current clients "
+    "only, new clients admitted, ...) for the units and services it concerns, with its validity "
+    "as stated and as the sources bound it, its text, its version and the earlier statement it "
+    "revises.",
 )
 
 NOTICE_OPTIONS = KINDS["status-notices"].options
@@ -45,16 +46,19 @@ NOTICE_OPTIONS = KINDS["status-notices"].options
 def list_status_notices(args):
     """List status notices
 
-    Ordered by id. `active_at` keeps the notices in force at an instant: from `in_force_from`
-    to the end of `in_force_until`, local time. A notice that names a unit or service directly
-    matches `unit_id` / `service_id`.
+    Ordered by id. `active_at` keeps the notices in force at an instant, or possibly so where
+    the sources do not fix the day a version took effect (their `in_force_bounds` cover the
+    day), and not past their `trusted_until`; days are local time. A notice that names a unit
+    or service directly matches `unit_id` / `service_id`; `version_id` keeps one version's
+    statements (`/v1/notice-versions` lists the versions).
     """
     statement = select(StatusNotice)
     statement = where_related(statement, StatusNotice.units, Unit.id, args.get("unit_id"))
     statement = where_related(statement, StatusNotice.services, Service.id, args.get("service_id"))
     statement = where_in(statement, StatusNotice.state, args.get("state"))
+    statement = where_in(statement, StatusNotice.version_id, args.get("version_id"))
     statement = where_valid_on(
-        statement, StatusNotice.in_force_from, StatusNotice.in_force_until, args.get("active_at")
+        statement, StatusNotice.possibly_from, StatusNotice.possibly_until, args.get("active_at")
     )
     statement = filter_common(statement, StatusNotice, args)
     fmt = negotiated_format(args, "jsonld")

@@ -54,7 +54,7 @@ UNIT_OPTIONS = KINDS["units"].options
 
 
 @blp.route("")
-@clock_dependent("at", only_with=("state",))
+@clock_dependent("at", only_with=("state", "include"))
 @blp.arguments(UnitQueryArgsSchema, location="query")
 @blp.response(200, UnitPageSchema)
 @blp.errors(400)
@@ -81,7 +81,8 @@ def list_units(args):
     statement = where_in(statement, Unit.parent_id, args.get("parent_id"))
     statement = where_in(statement, Unit.type, args.get("type"))
     statement = where_open_at(statement, args.get("open_at"))
-    statement = where_state_at(statement, args.get("state"), args.get("at") or now_minute())
+    instants = args.get("at") or [now_minute()]
+    statement = where_state_at(statement, args.get("state"), instants[0])
     statement = filter_common(statement, Unit, args)
     statement, rank = where_matches(statement, Unit, args.get("q"))
     statement, squared_distance = where_near(statement, args.get("near"), args.get("radius"))
@@ -93,6 +94,10 @@ def list_units(args):
     if squared_distance is not None:
         for unit in page["results"]:
             unit.distance_m = round(math.sqrt(unit.squared_distance_m2))
+    if "status" in args.get("include", ()):
+        facts = unit_facts([unit.id for unit in page["results"]])
+        for unit in page["results"]:
+            unit.statuses = [status_at(facts[unit.id], at).in_local_time() for at in instants]
     return page if fmt == "json" else alternative_response("units", fmt, page)
 
 
