@@ -61,14 +61,16 @@ def refresh_derived(session: Session) -> None:
     session.flush()
 
 
-def refresh_touched(session: Session, touched: set[tuple[str, str]]) -> None:
+def refresh_touched(session: Session, touched: set[tuple[str, str]]) -> set[str]:
     """Bring what is derived up to date after the records `touched` ((kind, id)) were written
-    or deleted; a deleted service touches the units that offered it."""
+    or deleted; a deleted service touches the units that offered it. Return the units whose
+    set of applicable notices changed; not those of a deleted notice, whose targets went with
+    it (ask `targets_of` before deleting it)."""
     by_kind: dict[str, set[str]] = {}
     for kind, record_id in touched:
         by_kind.setdefault(kind, set()).add(record_id)
-    _refresh_targets_of_units(session, by_kind.get("units", set()))
-    _refresh_targets_of_notices(session, by_kind.get("status-notices", set()))
+    retargeted = _refresh_targets_of_units(session, by_kind.get("units", set()))
+    retargeted |= _refresh_targets_of_notices(session, by_kind.get("status-notices", set()))
     hours = sorted(by_kind.get("opening-hours", set()))
     for start in range(0, len(hours), CHUNK):
         chunk = hours[start : start + CHUNK]
@@ -77,6 +79,7 @@ def refresh_touched(session: Session, touched: set[tuple[str, str]]) -> None:
         _insert_spans(session, records)
     refresh_search_entries(session, by_kind)
     session.flush()
+    return retargeted
 
 
 # --- Notice targets --------------------------------------------------------------------------
@@ -142,14 +145,14 @@ def _ancestors(session: Session, unit_id: str, parent_of: dict[str, str | None])
         chain.append(node)
 
 
-def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> None:
+def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> set[str]:
     """Recompute which notices apply to these units and every unit below them, each by the
     rule of api.status.notice_targets seen from the unit: a notice applies to a unit it names;
     to a unit below one it names, unless it names services the unit does not offer; and, when
     it names no unit, to every unit offering a service it names."""
     units = _subtree(session, {u for u in unit_ids if session.get(Unit, u) is not None})
     if not units:
-        return
+        return set()
     services = _services_of(session, units)
     parent_of: dict[str, str | None] = {}
     chains = {unit: _ancestors(session, unit, parent_of) for unit in units}
@@ -184,17 +187,14 @@ def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> None:
                 )
             if applies:
                 rows.append({"status_notice_id": notice, "unit_id": unit})
-    for chunk in _chunks(sorted(units)):
-        session.execute(delete(notice_targets).where(notice_targets.c.unit_id.in_(chunk)))
-    if rows:
-        session.execute(insert(notice_targets), rows)
+    return _replace_targets(session, notice_targets.c.unit_id, units, rows)
 
 
-def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> None:
+def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> set[str]:
     """Recompute every unit these notices apply to."""
     existing = sorted(n for n in notice_ids if session.get(StatusNotice, n) is not None)
     if not existing:
-        return
+        return set()
     named_units, named_services = _names(session, existing)
     rows = []
     for notice in existing:
@@ -212,10 +212,30 @@ def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> None:
                     )
                 )
         rows.extend({"status_notice_id": notice, "unit_id": unit} for unit in sorted(targets))
-    for chunk in _chunks(existing):
-        session.execute(delete(notice_targets).where(notice_targets.c.status_notice_id.in_(chunk)))
+    return _replace_targets(session, notice_targets.c.status_notice_id, existing, rows)
+
+
+def _replace_targets(session: Session, column, ids: Iterable[str], rows: list[dict]) -> set[str]:
+    """Put `rows` in place of the targets whose `column` is one of `ids`; return the units whose
+    set of applicable notices this changed."""
+    before: set[tuple[str, str]] = set()
+    for chunk in _chunks(sorted(ids)):
+        where = column.in_(chunk)
+        before |= {(n, u) for n, u in session.execute(select(*notice_targets.columns).where(where))}
+        session.execute(delete(notice_targets).where(where))
     if rows:
         session.execute(insert(notice_targets), rows)
+    after = {(row["status_notice_id"], row["unit_id"]) for row in rows}
+    return {unit for _notice, unit in before ^ after}
+
+
+def targets_of(session: Session, notice_ids: Iterable[str]) -> set[str]:
+    """The units these notices apply to."""
+    out: set[str] = set()
+    notice_column, unit_column = notice_targets.columns
+    for chunk in _chunks(sorted(notice_ids)):
+        out |= set(session.scalars(select(unit_column).where(notice_column.in_(chunk))))
+    return out
 
 
 # --- Opening spans ---------------------------------------------------------------------------

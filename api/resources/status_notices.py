@@ -103,7 +103,8 @@ def supersede_status_notice(notice_id):
     ends the day before the new one starts (its `in_force_until`), in one transaction. Without
     `valid_from` the new version starts today. Needs `write:notices` and `If-Match` with this
     notice's ETag; `Idempotency-Key` makes a retry safe. A notice already superseded answers 409:
-    supersede its newest version.
+    supersede its newest version. Only this sets `supersedes_id`: a create, PUT or PATCH that
+    sets or changes it answers 422.
     """
     who = editor.identity()
     editor.require_scope(who, "status-notices")
