@@ -12,6 +12,7 @@ rather than to the dataset. A test compares the two after every kind of write.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -43,6 +44,16 @@ from api.status import notice_targets as targets_of_notice
 
 CHUNK = 500
 DEFAULT_HORIZON_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What an incremental refresh changed besides what was written: the notices and versions
+    whose derived dates moved (their published form with them), and the units whose set of
+    applicable notices changed."""
+
+    records: set[tuple[str, str]]
+    retargeted_units: set[str]
 
 
 def refresh_derived(session: Session, horizon_days: int = DEFAULT_HORIZON_DAYS) -> None:
@@ -82,10 +93,10 @@ def refresh_derived(session: Session, horizon_days: int = DEFAULT_HORIZON_DAYS) 
 
 def refresh_touched(
     session: Session, touched: set[tuple[str, str]], horizon_days: int = DEFAULT_HORIZON_DAYS
-) -> set[tuple[str, str]]:
+) -> Refreshed:
     """Bring what is derived up to date after the records `touched` ((kind, id)) were written
-    or deleted; a deleted service touches the units that offered it. Returns the notices and
-    versions whose derived dates changed (their published form changed with them)."""
+    or deleted; a deleted service touches the units that offered it, a deleted notice the units
+    it applied to (ask `targets_of` before deleting it: its targets go with it)."""
     by_kind: dict[str, set[str]] = {}
     for kind, record_id in touched:
         by_kind.setdefault(kind, set()).add(record_id)
@@ -93,10 +104,10 @@ def refresh_touched(
     notices = by_kind.get("status-notices", set()) | {
         record_id for kind, record_id in changed if kind == "status-notices"
     }
-    units = _targets_of(session, notices)
-    units |= _refresh_targets_of_units(session, by_kind.get("units", set()))
-    _refresh_targets_of_notices(session, notices)
-    units |= _targets_of(session, notices)
+    units = targets_of(session, notices) | by_kind.get("units", set())
+    retargeted = _refresh_targets_of_units(session, by_kind.get("units", set()))
+    retargeted |= _refresh_targets_of_notices(session, notices)
+    units |= retargeted | targets_of(session, notices)
     hours = sorted(by_kind.get("opening-hours", set()))
     for start in range(0, len(hours), CHUNK):
         chunk = hours[start : start + CHUNK]
@@ -110,7 +121,7 @@ def refresh_touched(
     _insert_periods(session, units)
     refresh_search_entries(session, by_kind)
     session.flush()
-    return changed
+    return Refreshed(changed, retargeted)
 
 
 # --- When notices are in force, and how long hours are trusted ---------------------------------
@@ -205,17 +216,6 @@ def _insert_periods(session: Session, unit_ids: set[str]) -> None:
             )
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(StatusPeriod), rows[start : start + CHUNK])
-
-
-def _targets_of(session: Session, notice_ids: set[str]) -> set[str]:
-    units: set[str] = set()
-    for chunk in _chunks(sorted(notice_ids)):
-        units |= set(
-            session.scalars(
-                select(notice_targets.c.unit_id).where(notice_targets.c.status_notice_id.in_(chunk))
-            )
-        )
-    return units
 
 
 # --- Notice targets --------------------------------------------------------------------------
@@ -323,18 +323,14 @@ def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> set[str]:
                 )
             if applies:
                 rows.append({"status_notice_id": notice, "unit_id": unit})
-    for chunk in _chunks(sorted(units)):
-        session.execute(delete(notice_targets).where(notice_targets.c.unit_id.in_(chunk)))
-    if rows:
-        session.execute(insert(notice_targets), rows)
-    return units
+    return _replace_targets(session, notice_targets.c.unit_id, units, rows)
 
 
-def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> None:
+def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> set[str]:
     """Recompute every unit these notices apply to."""
     existing = sorted(n for n in notice_ids if session.get(StatusNotice, n) is not None)
     if not existing:
-        return
+        return set()
     named_units, named_services = _names(session, existing)
     rows = []
     for notice in existing:
@@ -352,10 +348,30 @@ def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> None:
                     )
                 )
         rows.extend({"status_notice_id": notice, "unit_id": unit} for unit in sorted(targets))
-    for chunk in _chunks(existing):
-        session.execute(delete(notice_targets).where(notice_targets.c.status_notice_id.in_(chunk)))
+    return _replace_targets(session, notice_targets.c.status_notice_id, existing, rows)
+
+
+def _replace_targets(session: Session, column, ids: Iterable[str], rows: list[dict]) -> set[str]:
+    """Put `rows` in place of the targets whose `column` is one of `ids`; return the units whose
+    set of applicable notices this changed."""
+    before: set[tuple[str, str]] = set()
+    for chunk in _chunks(sorted(ids)):
+        where = column.in_(chunk)
+        before |= {(n, u) for n, u in session.execute(select(*notice_targets.columns).where(where))}
+        session.execute(delete(notice_targets).where(where))
     if rows:
         session.execute(insert(notice_targets), rows)
+    after = {(row["status_notice_id"], row["unit_id"]) for row in rows}
+    return {unit for _notice, unit in before ^ after}
+
+
+def targets_of(session: Session, notice_ids: Iterable[str]) -> set[str]:
+    """The units these notices apply to."""
+    out: set[str] = set()
+    notice_column, unit_column = notice_targets.columns
+    for chunk in _chunks(sorted(notice_ids)):
+        out |= set(session.scalars(select(unit_column).where(notice_column.in_(chunk))))
+    return out
 
 
 # --- Opening spans ---------------------------------------------------------------------------

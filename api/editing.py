@@ -14,8 +14,8 @@ from marshmallow import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from api.derived import DEFAULT_HORIZON_DAYS, refresh_touched
-from api.history import Recorder
+from api.derived import DEFAULT_HORIZON_DAYS, refresh_touched, targets_of
+from api.history import Recorder, deletion
 from api.loader import (
     COLLECTIONS,
     Collection,
@@ -25,11 +25,11 @@ from api.loader import (
     stamp_representations,
 )
 from api.models import (
+    AccessChannel,
     NoticeVersion,
     OpeningHours,
     Organization,
     StatusNotice,
-    Unit,
     channel_services,
     channel_units,
     duty_services,
@@ -137,6 +137,42 @@ def validate(session: Session, collection: Collection, body: Any, record_id: str
     return record
 
 
+# Fields that only an operation of their own sets: a create, PUT or PATCH may only keep the
+# value the record has.
+SET_ELSEWHERE = {
+    "status-notices": {
+        "supersedes_id": "POST /v1/status-notices/{id}/supersede (with the id and ETag of the "
+        "notice it supersedes)"
+    }
+}
+
+
+def keep_set_elsewhere(collection: Collection, before: dict | None, record: dict) -> None:
+    """Refuse (422) a create (`before` None), PUT or PATCH that sets or changes a field that
+    only its own operation sets."""
+    errors = [
+        _error(fld, f"Set only by {operation}; a PUT or PATCH keeps the value the record has.")
+        for fld, operation in SET_ELSEWHERE.get(collection.kind, {}).items()
+        if record.get(fld) != (before or {}).get(fld)
+    ]
+    if errors:
+        raise Invalid(f"The {_noun(collection)} sets what only its own operation sets.", errors)
+
+
+# What an editor's write says about when a source said it: the fields that, left empty, mean
+# "said today" (the editor is the source; api.notices trusts open-ended records from then).
+DATED_TODAY = {"status-notices": "stated_on", "opening-hours": "verified_on"}
+
+
+def dated(collection: Collection, record: dict, today: date) -> dict:
+    """The record with its source date (`DATED_TODAY`) today where the editor left it empty; a
+    statement of a notice version takes its version's date instead."""
+    fld = DATED_TODAY.get(collection.kind)
+    if fld is None or record.get(fld) is not None or record.get("version_id"):
+        return record
+    return {**record, fld: today}
+
+
 def _makes_a_loop(session: Session, collection: Collection, record: dict) -> bool:
     column = getattr(collection.model, collection.self_ref)
     seen, node = {record["id"]}, record.get(collection.self_ref)
@@ -160,21 +196,67 @@ def _noun(collection: Collection) -> str:
 
 
 def organizations_of(session: Session, collection: Collection, record: dict) -> set[str | None]:
-    """The organizations a record belongs to: its own, or those of the units and services it
-    is about. None stands for "no organization"."""
+    """The organizations a record (as input or as published) belongs to: its own, or those of
+    the units and services it is about. None stands for "no organization"."""
     if "organization_id" in record:
         return {record["organization_id"]}
-    units = set(record.get("unit_ids", [])) | (
-        {record["unit_id"]} if "unit_id" in record else set()
-    )
-    services = set(record.get("service_ids", []))
+    about = {
+        "units": set(record.get("unit_ids", []))
+        | ({record["unit_id"]} if "unit_id" in record else set()),
+        "services": set(record.get("service_ids", [])),
+    }
     owners: set[str | None] = set()
-    for model, ids in ((Unit, units), (MODEL_OF["services"], services)):
-        if ids:
-            owners |= set(
-                session.scalars(select(model.organization_id).where(model.id.in_(sorted(ids))))
-            )
+    for kind, ids in about.items():
+        model = MODEL_OF[kind]
+        query = select(model.id, model.organization_id).where(model.id.in_(sorted(ids)))
+        found = dict(session.execute(query).all()) if ids else {}
+        owners |= set(found.values())
+        for gone in ids - found.keys():  # deleted in this transaction
+            owners |= organizations_of_record(session, kind, gone)
     return owners or {None}
+
+
+def organizations_of_record(session: Session, kind: str, record_id: str) -> set[str | None]:
+    """The organizations of a stored record (an organization is its own), or of one deleted in
+    this transaction, as it was last published."""
+    if kind == "organizations":
+        return {record_id}
+    collection = EDITABLE[kind]
+    obj = session.get(collection.model, record_id)
+    if obj is None:
+        gone = deletion(session, kind, record_id)
+        return organizations_of(session, collection, gone.data if gone else {})
+    if hasattr(obj, "organization_id"):
+        return {obj.organization_id}
+    return organizations_of(session, collection, input_of(collection, obj))
+
+
+# How a write reaches a record it changes (besides giving it a new version, NEW_VERSION).
+NEW_VERSION = "a new version"
+NOTICES = "the notices that apply to it"
+REFERRED_TO = "referred to"
+
+
+def outside(session: Session, organization_id: str, recorder: Recorder) -> list[str]:
+    """The records a write (recorded by `recorder`) changed that are not all of the organization
+    or those below it, each as "<kind> '<id>' of <organizations> (<how>)": every record it gave
+    a new version; every unit whose set of applicable notices changed, or that a notice it gave
+    a new version applies to; every record it made a record refer to."""
+    recorder.flush()
+    reached = {(kind, rid): NEW_VERSION for kind, rid, _action in recorder.changes}
+    notices = {rid for kind, rid, _action in recorder.changes if kind == "status-notices"}
+    for unit in targets_of(session, notices):
+        reached.setdefault(("units", unit), NOTICES)
+    for key, how in recorder.reached.items():
+        reached.setdefault(key, how)
+    allowed = within(session, organization_id)
+    out = []
+    for (kind, rid), how in sorted(reached.items()):
+        owners = organizations_of_record(session, kind, rid)
+        if not owners <= allowed:
+            names = ", ".join(repr(o) for o in sorted(owners, key=str))
+            out.append(f"{kind} '{rid}' of {names} ({how})")
+    return out
 
 
 def within(session: Session, organization_id: str) -> set[str]:
@@ -260,6 +342,7 @@ def save(
     touched = neighbourhood(session, {key})
     model = collection.model
     obj = session.get(model, record["id"])
+    _note_references(collection, obj, record, recorder)
     if obj is None:
         obj = model(id=record["id"], created_at=now, modified_at=now)
         session.add(obj)
@@ -285,6 +368,18 @@ def save(
     return obj
 
 
+def _note_references(collection: Collection, obj: Any, record: dict, recorder: Recorder) -> None:
+    """Note every record `record` refers to that the stored `obj` (None: none yet) did not."""
+    before = input_of(collection, obj) if obj is not None else {}
+    for fld, target in collection.refs.items():
+        value = record.get(fld)
+        if value is not None and value != before.get(fld):
+            recorder.reached.setdefault((target.replace("_", "-"), value), REFERRED_TO)
+    for fld, (_attr, target) in collection.links.items():
+        for value in set(record.get(fld, [])) - set(before.get(fld, [])):
+            recorder.reached.setdefault((target.replace("_", "-"), value), REFERRED_TO)
+
+
 def delete(
     session: Session,
     collection: Collection,
@@ -305,6 +400,10 @@ def delete(
         )
     touched = neighbourhood(session, {(collection.kind, obj.id)})
     written = {(collection.kind, obj.id)}
+    if collection.kind == "status-notices":  # its targets go with it, before refresh_touched
+        for unit in targets_of(session, [obj.id]):
+            recorder.reached.setdefault(("units", unit), NOTICES)
+            written.add(("units", unit))  # their status periods are derived again
     if collection.kind == "services":  # the units offering it no longer do
         written |= {(kind, rid) for kind, rid in touched if kind == "units"}
     gone = [(collection.kind, obj)]
@@ -320,8 +419,9 @@ def delete(
 
 
 def _dependants(session: Session, collection: Collection, record_id: str):
-    """Records that name this one in a single reference (a parent, an organization), and the
-    notices naming it: a notice is a dated statement, not edited behind its editor's back."""
+    """Records that name this one in a single reference (a parent, an organization); the
+    notices naming it: a notice is a dated statement, not edited behind its editor's back; and
+    the access channels about it alone, which would be left about nothing and no one's."""
     out = []
     for other in COLLECTIONS:
         for fld, target in other.refs.items():
@@ -340,6 +440,11 @@ def _dependants(session: Session, collection: Collection, record_id: str):
             notice_column, other_column = table.columns
             for rid in session.scalars(select(notice_column).where(other_column == record_id)):
                 out.append(("status-notices", rid, fld))
+    if collection.kind in ("units", "services"):
+        about = getattr(AccessChannel, collection.kind)
+        for channel in session.scalars(select(AccessChannel).where(about.any(id=record_id))):
+            if len(channel.units) + len(channel.services) == 1:
+                out.append(("access-channels", channel.id, f"{collection.kind[:-1]}_ids"))
     return out
 
 
@@ -355,7 +460,10 @@ def _publish(
     """After `written` changed: refresh what is derived from them, re-stamp every record in
     `touched` (those and the records embedding them, and the notices and versions whose
     derived dates moved) and record the new versions."""
-    touched = touched | written | refresh_touched(session, written, horizon_days)
+    refreshed = refresh_touched(session, written, horizon_days)
+    for unit in refreshed.retargeted_units:
+        recorder.reached.setdefault(("units", unit), NOTICES)
+    touched = touched | written | refreshed.records
     session.expire_all()
     only: dict[str, set[str]] = {}
     for kind, rid in touched:

@@ -84,15 +84,31 @@ def require_scope(who: tokens.Identity, kind: str) -> None:
 
 
 def require_organization(session, who: tokens.Identity, collection, record: dict) -> None:
+    """The record a request names, before and after the change, is of the token's
+    organizations (with `require_reach`, the organization rule)."""
     if who.organization_id is None or who.admin:
         return
     allowed = editing.within(session, who.organization_id)
     owners = editing.organizations_of(session, collection, record)
     if not owners <= allowed:
         raise editing.Forbidden(
-            f"The token '{who.name}' may only write records of the organization "
-            f"'{who.organization_id}'; this one belongs to "
-            f"{', '.join(repr(o) for o in sorted(owners, key=str))}."
+            f"The token '{who.name}' may only change records of the organization "
+            f"'{who.organization_id}' and those below it; {collection.kind} '{record['id']}' "
+            f"belongs to {', '.join(repr(o) for o in sorted(owners, key=str))}."
+        )
+
+
+def require_reach(session, who: tokens.Identity, recorder: Recorder) -> None:
+    """The organization rule on everything a write changed, derived effects included
+    (api.editing.outside); checked in the transaction, before the commit."""
+    if who.organization_id is None or who.admin:
+        return
+    beyond = editing.outside(session, who.organization_id, recorder)
+    if beyond:
+        raise editing.Forbidden(
+            f"The token '{who.name}' may only change records of the organization "
+            f"'{who.organization_id}' and those below it; this write would also change "
+            f"{'; '.join(beyond)}."
         )
 
 
@@ -185,6 +201,7 @@ def write(who: tokens.Identity, work: Callable, idempotent: bool = False):
                     return replay
             recorder = Recorder(session, actor, now)
             response = work(session, recorder, now)
+            require_reach(session, who, recorder)
             if key is not None:
                 session.add(
                     IdempotencyKey(
@@ -302,8 +319,12 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
             if session.get(collection.model, record_id) is not None:
                 raise editing.Conflict(f"A record with id '{record_id}' exists; PUT replaces it.")
             record = editing.validate(session, collection, body, record_id)
+            editing.keep_set_elsewhere(collection, None, record)
             require_organization(session, who, collection, record)
-            obj = editing.save(session, collection, record, recorder, now, retention_days())
+            record = editing.dated(collection, record, today())
+            obj = editing.save(
+                session, collection, record, recorder, now, retention_days(), horizon_days()
+            )
             return record_response(kind, obj, 201)
 
         return write(who, work, idempotent=True)
@@ -320,8 +341,12 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
             require_organization(session, who, collection, before)
             merged = editing.merge_patch(before, body) if patch else body
             record = editing.validate(session, collection, merged, record_id)
+            editing.keep_set_elsewhere(collection, before, record)
             require_organization(session, who, collection, record)
-            obj = editing.save(session, collection, record, recorder, now, retention_days())
+            record = editing.dated(collection, record, today())
+            obj = editing.save(
+                session, collection, record, recorder, now, retention_days(), horizon_days()
+            )
             return record_response(kind, obj, 200)
 
         return write(who, work)
@@ -368,7 +393,9 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
             obj = current_record(session, collection, record_id)
             check_if_match(obj)
             require_organization(session, who, collection, editing.input_of(collection, obj))
-            editing.delete(session, collection, obj, recorder, now, retention_days())
+            editing.delete(
+                session, collection, obj, recorder, now, retention_days(), horizon_days()
+            )
             return current_app.response_class(status=204)
 
         return write(who, work)
@@ -400,6 +427,10 @@ def noun_text(kind: str) -> str:
 
 def retention_days() -> int:
     return current_app.config["CHANGES_RETENTION_DAYS"]
+
+
+def horizon_days() -> int:
+    return current_app.config["KNOWLEDGE_HORIZON_DAYS"]
 
 
 # --- History and as_of -----------------------------------------------------------------------

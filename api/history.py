@@ -62,6 +62,9 @@ class Recorder:
         self.pending: list[tuple[str, str, str, dict[str, Any]]] = []
         self.published = {kind.name for kind in PUBLISHED}
         self.changes: list[tuple[str, str, str]] = []
+        # What a write reached besides the records it gave a version, and how (api.editing):
+        # the units whose applicable notices changed, the records it newly refers to.
+        self.reached: dict[tuple[str, str], str] = {}
 
     def add(self, kind: str, record_id: str, action: str, data: dict[str, Any]) -> None:
         self.pending.append((kind, record_id, action, data))

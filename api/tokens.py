@@ -87,6 +87,11 @@ def create_token(
         raise TokenError(f"unknown or missing scopes {unknown}; choose from {sorted(SCOPES)}")
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise TokenError(f"a token named '{name}' already exists")
+    if organization_id is not None and "admin" in scopes:
+        raise TokenError(
+            "an `admin` token writes every organization's records, so it cannot be limited "
+            "to one: leave out --organization, or give the write:... scopes instead of admin"
+        )
     if organization_id is not None and session.get(Organization, organization_id) is None:
         raise TokenError(f"no organization with id '{organization_id}'")
     public_id = secrets.token_hex(8)

@@ -107,7 +107,8 @@ def supersede_status_notice(notice_id):
     ends the day before the new one starts (its `in_force_until`), in one transaction. Without
     `valid_from` the new version starts today. Needs `write:notices` and `If-Match` with this
     notice's ETag; `Idempotency-Key` makes a retry safe. A notice already superseded answers 409:
-    supersede its newest version.
+    supersede its newest version. Only this sets `supersedes_id`: a create, PUT or PATCH that
+    sets or changes it answers 422.
     """
     who = editor.identity()
     editor.require_scope(who, "status-notices")
@@ -127,7 +128,14 @@ def supersede_status_notice(notice_id):
         record = editing.validate(session, collection, {**body, "supersedes_id": notice_id}, new_id)
         editor.require_organization(session, who, collection, record)
         new = editing.supersede(
-            session, old, record, recorder, now, editor.retention_days(), editor.today()
+            session,
+            old,
+            editing.dated(collection, record, editor.today()),
+            recorder,
+            now,
+            editor.retention_days(),
+            editor.today(),
+            editor.horizon_days(),
         )
         return editor.record_response("status-notices", new, 201)
 
