@@ -138,9 +138,12 @@ class Snapshot:
 
 
 def closed_by_notice(status: Status) -> bool:
-    """A `closed` notice in force decided it. Hours that say closed (evenings, weekends) do not
-    make a service "temporarily closed"."""
-    return any(notice.state == "closed" for notice in status.notices)
+    """The status is closed, by a `closed` notice certainly in force. Hours that say closed
+    (evenings, weekends) do not make a service "temporarily closed", nor does a notice the
+    sources leave in doubt."""
+    return status.state == "closed" and any(
+        notice.state == "closed" and notice.certainty == "in_force" for notice in status.notices
+    )
 
 
 def alert(notices: Iterable[Notice]) -> str | None:

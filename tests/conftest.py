@@ -239,6 +239,18 @@ def require_system(what: str, available: bool) -> None:
     pytest.skip(f"{what} is not available (set REQUIRE_SYSTEM_TESTS=1 to fail instead)")
 
 
+def shipped_records(published_only: bool = False) -> int:
+    """How many records the shipped data/ holds (published ones: without opening hours, which
+    are published inside their units)."""
+    from api.loader import read_dataset
+    from api.representations import PUBLISHED
+
+    dataset = read_dataset(DATA_DIR)
+    if not published_only:
+        return sum(len(records) for records in dataset.values())
+    return sum(len(dataset[kind.name.replace("-", "_")]) for kind in PUBLISHED)
+
+
 def load_data(app, directory: Path):
     """Load a data directory into the app's database, as `flask data load` does."""
     from api.loader import load_dataset

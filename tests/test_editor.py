@@ -421,8 +421,16 @@ def test_supersede_publishes_a_new_version_and_ends_the_old_one(client, token):
     old = client.get(old_url).json
     assert old["in_force_until"] == "2030-01-14"
     assert old["superseded_by_ids"] == ["test-closure-pakila-v2"]
+    day = client.get("/v1/units/pakila-work-centre/opening-hours?start=2030-01-16&end=2030-01-16")
+    assert day.json["days"][0]["state"] == "distance_service"
+    # At an instant, the unit's hours of 2021 are long past their horizon: the notice shows,
+    # but when the unit is open is not known.
     status = client.get("/v1/units/pakila-work-centre/status?at=2030-01-16T12:00:00%2B02:00").json
-    assert status["state"] == "distance_service"
+    assert status["state"] == "unknown"
+    assert [(n["id"], n["certainty"]) for n in status["notices"]] == [
+        ("covid-2021-later-work-activities", "past_horizon"),
+        ("test-closure-pakila-v2", "in_force"),
+    ]
     # The old version cannot be superseded a second time.
     again = client.post(
         f"{old_url}/supersede",
@@ -599,8 +607,9 @@ def _derived(connection) -> dict[str, list]:
         "spans": sorted(
             connection.execute(
                 text(
-                    "SELECT opening_hours_id, unit_id, kind, valid_from, valid_until, weekday, "
-                    "start_minute, end_minute, from_previous_day FROM opening_spans"
+                    "SELECT opening_hours_id, unit_id, kind, valid_from, valid_until, "
+                    "trusted_until, weekday, start_minute, end_minute, from_previous_day "
+                    "FROM opening_spans"
                 )
             ).all()
         ),
@@ -608,6 +617,26 @@ def _derived(connection) -> dict[str, list]:
             connection.execute(
                 text("SELECT kind, record_id, name, description FROM search_index")
             ).all()
+        ),
+        "periods": sorted(
+            connection.execute(
+                text(
+                    "SELECT unit_id, starts_on, ends_on, state_if_open, public_if_open, "
+                    "state_if_no_hours, public_if_no_hours FROM status_periods"
+                )
+            ).all(),
+            key=str,
+        ),
+        "notice dates": sorted(
+            connection.execute(
+                text(
+                    "SELECT id, in_force_from, in_force_until, trusted_until, possibly_from, "
+                    "possibly_until, CAST(window AS TEXT) FROM status_notices"
+                )
+            ).all()
+        ),
+        "hours trust": sorted(
+            connection.execute(text("SELECT id, trusted_until FROM opening_hours")).all()
         ),
     }
 
@@ -674,6 +703,14 @@ def test_derived_tables_follow_every_kind_of_write(app, client, token):
     write("patch", "/v1/opening-hours/new-hours", {"kind": "exception", "valid_from": "2030-01-01"})
     write("delete", "/v1/opening-hours/new-hours")
     write("patch", f"/v1/status-notices/{NOTICE['id']}", {"unit_ids": ["pakila-work-centre"]})
+    # A notice version: an undated one after the last, a statement moved into it, then dated.
+    write("post", "/v1/notice-versions", {
+        "id": "covid-2022", "organization_id": "social-rehabilitation-team",
+        "replaces_id": "covid-2021-later", "published_not_after": "2022-03-01",
+        "source_urls": ["https://example.org/covid-2022"]})  # fmt: skip
+    write("patch", f"/v1/status-notices/{NOTICE['id']}", {"version_id": "covid-2022"})
+    write("patch", "/v1/notice-versions/covid-2022", {"published_on": "2022-02-01",
+                                                      "published_not_after": None})  # fmt: skip
     write("patch", "/v1/services/rehabilitating-work-activities", {"name": {"sv": "Ny tjänst"}})
     write("delete", "/v1/units/new-unit")
     write("delete", "/v1/status-notices/service-only")

@@ -20,6 +20,7 @@ COLLECTIONS = {
     "organizations": 3,
     "access-channels": 21,
     "status-notices": 13,
+    "notice-versions": 3,
     "announcements": 1,
     "staff-duties": 8,
 }

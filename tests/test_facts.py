@@ -345,7 +345,12 @@ def notice(client, notice_id: str) -> dict:
 
 
 def dates(record: dict) -> tuple:
-    return record["valid_from"], record["valid_until"]
+    """The days a statement is in force where the sources fix them (else null)."""
+    return record["in_force_from"], record["in_force_until"]
+
+
+def version(client, version_id: str) -> dict:
+    return get_ok(client, f"/v1/notice-versions/{version_id}")
 
 
 def test_version_of_2020_12_01(client):
@@ -363,8 +368,11 @@ def test_version_of_2020_12_01(client):
     assert (shops["state"], shops["open_to_public"]) == ("closed", False)
     assert sorted(shops["unit_ids"]) == SHOPS
     for record in (work, groups, shops):
-        assert record["valid_until"] == "2021-01-31"
+        assert record["version_id"] == "covid-2020-12"
+        assert record["valid_until"] is None  # the version's own validity, not the statement's
         assert record["source_urls"] == [UUSIX_PAGE]
+    dated = version(client, "covid-2020-12")
+    assert (dated["published_on"], dated["valid_until"]) == ("2020-12-01", "2021-01-31")
 
 
 def test_2020_12_hakaniemi_pop_up_open_until_23_december(client):
@@ -381,17 +389,25 @@ def test_version_of_2021_02_25(client):
     """New clients admitted; groups off; shops closed except Hakaniemi (open to end of 2021)."""
     work = notice(client, "covid-2021-02-work-activities")
     assert work["state"] == "new_clients_admitted"
-    assert dates(work) == ("2021-02-25", "2021-04-30")
+    # From the page's date; to 30.4.2021 at the latest: the undated later version may have
+    # replaced it any day from 26.2.2021.
+    assert dates(work) == ("2021-02-25", None)
+    assert work["in_force_bounds"]["until_earliest"] == "2021-02-25"
+    assert work["in_force_bounds"]["until_latest"] == "2021-04-30"
     assert (work["open_to_current_clients"], work["new_clients_admitted"]) == (True, True)
     assert work["unit_ids"] == WORK_SITES
     assert "Helsinki TYP" in work["text"]["en"]
-    assert notice(client, "covid-2021-02-group-activities")["valid_until"] == "2021-04-30"
+    assert notice(client, "covid-2021-02-group-activities")["version_id"] == "covid-2021-02"
     shops = notice(client, "covid-2021-02-shops")
-    assert (shops["state"], dates(shops)) == ("closed", ("2021-02-25", "2021-04-30"))
+    assert (shops["state"], dates(shops)) == ("closed", ("2021-02-25", None))
+    assert version(client, "covid-2021-02")["valid_until"] == "2021-04-30"
     assert sorted(shops["unit_ids"]) == SHOPS
     pop_up = notice(client, "covid-2021-02-hakaniemi-pop-up")
     assert (pop_up["state"], pop_up["open_to_public"]) == ("open", True)
-    assert dates(pop_up) == ("2021-02-25", "2021-12-31")
+    assert pop_up["valid_until"] == "2021-12-31"
+    # Open until the end of 2021, as it says, unless the later version replaced it first; that
+    # version took effect by 5.7.2021, so this statement ended by 4.7.2021.
+    assert pop_up["in_force_bounds"]["until_latest"] == "2021-07-04"
     for record in (work, shops, pop_up):
         assert PRIMARY in record["source_urls"]
 
@@ -402,7 +418,11 @@ def test_later_2021_version_from_the_swedish_page(client):
     assert (work["open_to_current_clients"], work["new_clients_admitted"]) == (True, True)
     assert work["valid_until"] is None
     pakila = notice(client, "covid-2021-later-pakila-shop")
-    assert (pakila["state"], dates(pakila)) == ("open", ("2021-06-01", None))
+    assert (pakila["state"], pakila["valid_from"], pakila["valid_until"]) == (
+        "open",
+        "2021-06-01",
+        None,
+    )
     assert pakila["unit_ids"] == ["pakila-shop-and-pick-up-point"]
     kylasaari = notice(client, "covid-2021-later-uusix-kylasaari-shops")
     assert (kylasaari["state"], kylasaari["open_to_public"]) == ("open", True)
@@ -438,19 +458,27 @@ def test_each_version_supersedes_the_previous(client):
 WORK_AT_PAKILA = {"unit_id": "pakila-work-centre", "service_id": "rehabilitating-work-activities"}
 
 
+LATER_WORK = "covid-2021-later-work-activities"
+
+
 @pytest.mark.parametrize(
     ("instant", "expected", "new_clients_admitted"),
     [
-        ("2021-01-15T10:00", "covid-2020-12-work-activities", False),
-        ("2021-01-31T23:30", "covid-2020-12-work-activities", False),
-        ("2021-03-15T10:00", "covid-2021-02-work-activities", True),
-        ("2021-04-30T12:00", "covid-2021-02-work-activities", True),
+        ("2021-01-15T10:00", ["covid-2020-12-work-activities"], False),
+        ("2021-01-31T23:30", ["covid-2020-12-work-activities"], False),
+        # From 26.2.2021 the undated later version may have taken effect: both may be in force
+        # (and both admit new clients).
+        ("2021-02-25T10:00", ["covid-2021-02-work-activities"], True),
+        ("2021-03-15T10:00", ["covid-2021-02-work-activities", LATER_WORK], True),
+        ("2021-04-30T12:00", ["covid-2021-02-work-activities", LATER_WORK], True),
+        ("2021-05-15T12:00", [LATER_WORK], True),
     ],
 )
 def test_work_activities_notice_in_force(client, instant, expected, new_clients_admitted):
-    """Which work-activities notice answers for Pakila at a given moment."""
-    assert in_force(client, instant, **WORK_AT_PAKILA) == [expected]
-    assert notice(client, expected)["new_clients_admitted"] is new_clients_admitted
+    """Which work-activities notices can answer for Pakila at a given moment."""
+    assert in_force(client, instant, **WORK_AT_PAKILA) == expected
+    for notice_id in expected:
+        assert notice(client, notice_id)["new_clients_admitted"] is new_clients_admitted
 
 
 def test_no_work_activities_notice_between_versions(client):
@@ -465,8 +493,14 @@ def test_no_work_activities_notice_between_versions(client):
 
 def test_hakaniemi_open_through_2021_and_pakila_shop_from_june(client):
     hakaniemi = {"unit_id": "uusix-pop-up-shop-hakaniemi"}
-    assert in_force(client, "2021-03-15T10:00", **hakaniemi) == ["covid-2021-02-hakaniemi-pop-up"]
-    assert in_force(client, "2021-12-31T10:00", **hakaniemi) == ["covid-2021-02-hakaniemi-pop-up"]
+    later = "covid-2021-later-hakaniemi-pop-up"
+    assert in_force(client, "2021-03-15T10:00", **hakaniemi) == [
+        "covid-2021-02-hakaniemi-pop-up",
+        later,
+    ]
+    # The later version's "open" keeps the end of 2021 that the earlier one gave.
+    assert in_force(client, "2021-12-31T10:00", **hakaniemi) == [later]
+    assert in_force(client, "2022-01-01T10:00", **hakaniemi) == []
     shop = {"unit_id": "pakila-shop-and-pick-up-point"}
     assert in_force(client, "2021-03-15T10:00", **shop) == ["covid-2021-02-shops"]
     assert in_force(client, "2021-05-31T10:00", **shop) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import shipped_records
 from sqlalchemy import inspect
 
 from api import create_app
@@ -77,7 +78,7 @@ def test_make_migrate_then_data_load_serves_the_dataset(fresh_database_url):
         assert result.exit_code == 0, result.output
         result = runner.invoke(args=["data", "load"])
         assert result.exit_code == 0, result.output
-        assert "62 created" in result.output
+        assert f"{shipped_records()} created" in result.output
         assert app.test_client().get("/v1/units/pakila-work-centre").status_code == 200
     finally:
         db.session.remove()
