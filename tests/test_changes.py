@@ -70,9 +70,7 @@ def test_the_feed_starts_with_every_record_created(client):
 def test_paging_through_the_feed_misses_nothing(client):
     mirror: dict = {}
     cursor = sync(client, mirror, None, page_size=4)
-    assert sum(len(records) for records in mirror.values()) == shipped_records(
-        published_only=True
-    )
+    assert sum(len(records) for records in mirror.values()) == shipped_records(published_only=True)
     empty = client.get(f"/v1/changes?since={cursor}").json
     assert (empty["count"], empty["results"], empty["cursor"]) == (0, [], cursor)
 

@@ -15,7 +15,9 @@ from api.models import Unit
 from api.queries import unit_facts, where_open_at, where_state_at
 from api.status import status_at
 
-PRIMARY_PAGE = "https://www.hel.fi/helsinki/en/socia-health/socia-support/employment/rehab-counselling/"
+PRIMARY_PAGE = (
+    "https://www.hel.fi/helsinki/en/socia-health/socia-support/employment/rehab-counselling/"
+)
 
 
 def q(instant: str) -> str:

@@ -1,21 +1,28 @@
-"""Property-based tests: the engine against a brute-force, minute-by-minute evaluation.
+"""Property-based tests: the engine against a brute-force evaluation written independently of it.
 
-The oracle below is written independently of api/status.py and as plainly as possible: it
-reads the rules of the module docstring literally at one wall-clock minute. For random weekly
-schedules (several spans, spans past midnight, closed days), exception periods and overlapping
-notices, in two time zones and around daylight-saving changes, the engine must agree with the
-oracle at random instants, and its `since` / `next_change` must be exactly where stepping minute
-by minute finds the status changing.
+The oracle reads the rules of the module docstring of api/status.py literally, on concrete
+timelines: where a version's start is unknown it tries every day the bounds allow (and "long
+before" or "never" where a bound is open), and where a statement is past its trust horizon it
+tries it both holding and not; on each timeline it evaluates one wall-clock minute with the
+plain rules, and keeps what every timeline agrees on. For random weekly schedules (several
+spans, spans past midnight, closed days), exception periods, hours past their horizon and
+overlapping notices with undated versions, in two time zones and around daylight-saving
+changes, the engine must agree with the oracle at random instants, its `since` / `next_change`
+must be where stepping minute by minute finds the answer changing, and no answer may claim
+what no source backs.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import combinations, product
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from api.notices import Start, Window
 from api.status import STATE_ORDER, HoursRecord, Notice, Span, UnitFacts, status_at
 
 WINDOW_START = date(2021, 3, 20)  # a week before the spring change in Europe
@@ -27,32 +34,27 @@ DST_WINDOWS = {
     date(2021, 3, 8): date(2021, 3, 14),
 }
 SCAN = timedelta(days=2)
+LONG_BEFORE, NEVER = date(1900, 1, 1), date(2199, 12, 31)
 
 
 # --- The oracle ------------------------------------------------------------------------------
 
 
-def oracle(facts: UnitFacts, instant: datetime) -> tuple:
-    wall = instant.astimezone(ZoneInfo(facts.timezone))
+def hours_at(facts: UnitFacts, wall: datetime) -> str | None:
+    """'open', 'closed' or None (no hours) at a wall-clock minute, by the plain rules."""
     today, now = wall.date(), wall.time()
     yesterday = today - timedelta(days=1)
 
-    def valid(start, end, day):
-        return (start is None or start <= day) and (end is None or day <= end)
+    def valid(record, day):
+        return (
+            (record.valid_from is None or record.valid_from <= day)
+            and (record.valid_until is None or day <= record.valid_until)
+            and (record.trusted_until is None or day <= record.trusted_until)
+        )
 
     def records(day):
-        exceptions = [
-            r
-            for r in facts.hours
-            if r.kind == "exception" and valid(r.valid_from, r.valid_until, day)
-        ]
-        if exceptions:
-            return exceptions
-        return [
-            r
-            for r in facts.hours
-            if r.kind == "regular" and valid(r.valid_from, r.valid_until, day)
-        ]
+        exceptions = [r for r in facts.hours if r.kind == "exception" and valid(r, day)]
+        return exceptions or [r for r in facts.hours if r.kind == "regular" and valid(r, day)]
 
     is_open = False
     for record in records(today):
@@ -66,18 +68,69 @@ def oracle(facts: UnitFacts, instant: datetime) -> tuple:
         for s in record.spans:
             if yesterday.weekday() in s.weekdays and s.closes <= s.opens and now < s.closes:
                 is_open = True
-    schedule = "open" if is_open else ("closed" if records(today) else None)
+    return "open" if is_open else ("closed" if records(today) else None)
 
-    notices = [n for n in facts.notices if valid(n.in_force_from, n.in_force_until, today)]
+
+def start_days(start: Start, day: date) -> set[date]:
+    """Concrete days a version can have taken effect, enough to tell every case on `day`: every
+    day within the bounds near it, the bounds themselves, and "long before" / "never" where a
+    bound is open."""
+    low = start.earliest or LONG_BEFORE
+    high = start.latest or NEVER
+    days = {d for d in (low, high) if d not in (LONG_BEFORE, NEVER)}
+    days |= {
+        day + timedelta(days=n) for n in range(-3, 4) if low <= day + timedelta(days=n) <= high
+    }
+    if start.earliest is None:
+        days.add(LONG_BEFORE)
+    if start.latest is None:
+        days.add(NEVER)
+    return days
+
+
+def in_force_sets(facts: UnitFacts, day: date) -> set[frozenset]:
+    """Every set of notices that can be in force on `day`, over every concrete timeline."""
+    starts = {}
+    for notice in facts.notices:
+        for start in (notice.window.begins, notice.window.replaced):
+            if start is not None:
+                starts[start.key] = start
+    keys = sorted(starts)
+    out = set()
+    for chosen in product(*(sorted(start_days(starts[k], day)) for k in keys)):
+        took_effect = dict(zip(keys, chosen, strict=True))
+        present = []
+        for notice in facts.notices:
+            w = notice.window
+            if w.from_day is not None and day < w.from_day:
+                continue
+            if w.until_day is not None and day > w.until_day:
+                continue
+            if w.begins is not None and took_effect[w.begins.key] > day:
+                continue
+            if w.replaced is not None and took_effect[w.replaced.key] <= day:
+                continue
+            present.append(notice)
+        sure = [
+            n for n in present if n.window.trusted_until is None or day <= n.window.trusted_until
+        ]
+        doubtful = [n for n in present if n not in sure]
+        for size in range(len(doubtful) + 1):
+            for kept in combinations(doubtful, size):
+                out.add(frozenset(n.id for n in (*sure, *kept)))
+    return out
+
+
+def one_timeline(notices: list[Notice], schedule: str | None) -> tuple:
     closed_notice = any(n.state == "closed" for n in notices)
     if closed_notice or schedule == "closed":
         state = "closed"
+    elif schedule is None:
+        state = "unknown"
     elif notices:
         state = sorted((n.state for n in notices), key=STATE_ORDER.index)[0]
-    elif schedule == "open":
-        state = "open"
     else:
-        state = "unknown"
+        state = "open"
 
     def combined(values):
         values = [v for v in values if v is not None]
@@ -89,23 +142,37 @@ def oracle(facts: UnitFacts, instant: datetime) -> tuple:
 
     if state == "closed":
         public = current = False
-    else:
+    elif schedule == "open":
         public = combined(n.open_to_public for n in notices)
         current = combined(n.open_to_current_clients for n in notices)
-        if public is None and schedule == "open":
-            public = True
-        if current is None and schedule == "open":
-            current = True
+    else:
+        public = current = None
     admitted = combined(n.new_clients_admitted for n in notices)
     if closed_notice and admitted is None:
         admitted = False
     modes = [n.delivery_mode for n in notices if n.delivery_mode]
-    mode = None
-    for candidate in ("distance", "partly_distance", "on_site"):
-        if candidate in modes:
-            mode = candidate
-            break
+    mode = next((m for m in ("distance", "partly_distance", "on_site") if m in modes), None)
     return (state, public, current, admitted, mode)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sets(facts: UnitFacts, day: date) -> frozenset:
+    return frozenset(in_force_sets(facts, day))
+
+
+def oracle(facts: UnitFacts, instant: datetime) -> tuple:
+    wall = instant.astimezone(ZoneInfo(facts.timezone))
+    schedule = hours_at(facts, wall)
+    by_id = {n.id: n for n in facts.notices}
+    answers = {
+        one_timeline([by_id[i] for i in sorted(ids)], schedule) for ids in _sets(facts, wall.date())
+    }
+    answers = list(answers)
+    agreed = []
+    for position in range(5):
+        values = {a[position] for a in answers}
+        agreed.append(values.pop() if len(values) == 1 else ("unknown" if position == 0 else None))
+    return tuple(agreed)
 
 
 # --- Random facts ----------------------------------------------------------------------------
@@ -145,18 +212,36 @@ def unit_facts(draw):
         if kind == "exception" and start is None:
             start = base + timedelta(days=draw(st.integers(0, WINDOW_DAYS)))
             end = start + timedelta(days=draw(st.integers(0, 3)))
+        trusted = day_or_none() if end is None and draw(st.booleans()) else None
         hours.append(
-            HoursRecord(f"h{index}", kind, start, end, tuple(draw(st.lists(spans, max_size=3))))
+            HoursRecord(
+                f"h{index}",
+                kind,
+                start,
+                end,
+                tuple(draw(st.lists(spans, max_size=3))),
+                trusted_until=trusted,
+            )
         )
+    # One undated version start the notices can share: some begin with it, some end with it.
+    earliest, latest = period()
+    version = Start("v", earliest, latest)
     notices = []
     for index in range(draw(st.integers(0, 3))):
         start, end = period()
+        role = draw(st.sampled_from(["plain", "plain", "begins", "replaced"]))
+        window = Window(
+            from_day=None if role == "begins" else start,
+            until_day=end,
+            begins=version if role == "begins" else None,
+            replaced=version if role == "replaced" else None,
+            trusted_until=day_or_none() if end is None and draw(st.booleans()) else None,
+        )
         notices.append(
             Notice(
                 f"n{index}",
                 draw(st.sampled_from(STATE_ORDER)),
-                start,
-                end,
+                window,
                 draw(tri),
                 draw(tri),
                 draw(tri),
@@ -212,23 +297,61 @@ def test_next_change_is_the_first_minute_the_oracle_changes(case):
         assert status.next_change is None or status.next_change > instant + SCAN
 
 
+def backed_change(before: tuple, now: tuple) -> bool:
+    """A change the sources date: of a known state, or of a flag that was known before."""
+    if before[0] == "unknown" or now[0] == "unknown":
+        return False
+    return before[0] != now[0] or any(
+        then is not None and then != value for then, value in zip(before[1:], now[1:], strict=True)
+    )
+
+
 @settings(max_examples=120, deadline=None)
 @given(facts_and_instant())
-def test_since_is_where_the_current_run_of_minutes_began(case):
+def test_since_is_where_a_change_the_sources_date_began_the_answer(case):
     facts, instant = case
     status = status_at(facts, instant)
     current = oracle(facts, instant)
     began = minute_floor(instant)
-    found = None
+    found, settled = None, False
     while began >= instant - SCAN:
-        if oracle(facts, began - timedelta(minutes=1)) != current:
-            found = began
-            break
+        before = oracle(facts, began - timedelta(minutes=1))
+        if before != current:
+            if before[0] == "unknown" or current[0] == "unknown":
+                settled = True  # since is null
+                break
+            if backed_change(before, current):
+                found, settled = began, True
+                break
         began -= timedelta(minutes=1)
-    if found is not None:
+    if settled:
         assert status.since == found
     else:
         assert status.since is None or status.since < instant - SCAN
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts_and_instant())
+def test_no_answer_claims_what_no_source_backs(case):
+    """`open` (or any state but closed and unknown) needs hours that say open on every
+    timeline; a true flag needs a notice saying so on every timeline; `since` is a change the
+    sources date."""
+    facts, instant = case
+    status = status_at(facts, instant)
+    wall = instant.astimezone(ZoneInfo(facts.timezone))
+    sets = _sets(facts, wall.date())
+    by_id = {n.id: n for n in facts.notices}
+    if status.state not in ("closed", "unknown"):
+        assert hours_at(facts, wall) == "open"
+        assert status.open_to_anyone is True
+    for flag in ("open_to_public", "open_to_current_clients", "new_clients_admitted"):
+        if getattr(status, flag) is True:
+            for ids in sets:
+                values = [getattr(by_id[i], flag) for i in ids]
+                assert True in values and False not in values, flag
+    if status.since is not None:
+        before = oracle(facts, status.since - timedelta(seconds=1))
+        assert backed_change(before, oracle(facts, status.since))
 
 
 def test_a_span_opening_in_the_skipped_hour_opens_when_the_clocks_jump():
@@ -254,3 +377,9 @@ def test_a_span_closing_in_the_repeated_hour_reopens_when_the_clocks_go_back():
     reopened = status_at(facts, first_close)
     assert reopened.state == "closed"
     assert reopened.next_change == datetime(2021, 10, 31, 1, 0, tzinfo=UTC)  # 03:00 EET
+
+
+def test_a_unit_in_a_zone_no_one_knows_is_unknown_not_an_error():
+    facts = UnitFacts("mars", "Mars/Olympus_Mons", (HoursRecord("h", "regular", None, None),))
+    status = status_at(facts, datetime(2021, 3, 15, 10, 0, tzinfo=UTC))
+    assert (status.state, [r.code for r in status.reasons]) == ("unknown", ["cannot_evaluate"])
