@@ -1,10 +1,13 @@
-"""What an attacker or a fuzzer tried on caching and cursors (issue 13): revalidation within
-one second, the ETag of a compressed 304, histories by token, signed cursors, the inputs that
-used to answer 500."""
+"""What an attacker or a fuzzer tried on caching, cursors and exports (issue 13): revalidation
+within one second, the ETag of a compressed 304, histories by token, signed cursors, the
+inputs that used to answer 500, and editor input in CSV and iCalendar."""
 
 from __future__ import annotations
 
 import base64
+import csv
+import io
+import json
 import os
 import stat
 from datetime import UTC, datetime, timedelta
@@ -332,3 +335,47 @@ def test_signed_cursors_of_the_right_types_page_on(app, client):
     versions = client.get(f"{HISTORY}?cursor={by_version}").json["results"]
     assert all(v["version"] > 1 for v in versions)
     assert client.get(f"/v1/staff-duties?cursor={by_duty}").status_code == 200
+
+
+# --- Editor input in exports ------------------------------------------------------------------
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(client, token):
+    writer = token("editor", "write:units")
+    names = {"fi": '=HYPERLINK("https://example.org","x")', "sv": "@SUM(1+1)", "en": "+358 9 1"}
+    descriptions = {"fi": "-2+3", "sv": "\tindented", "en": "\rafter a carriage return"}
+    changes = {"name": names, "description": descriptions, "notes": "a=b", "longitude": -0.5}
+    patch_unit(client, writer, changes)
+    response = client.get("/v1/dumps/units.csv")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.data.decode()))}
+    row = rows["pakila-work-centre"]
+    for lang in ("fi", "sv", "en"):
+        assert row[f"name_{lang}"] == "'" + names[lang]
+        assert row[f"description_{lang}"] == "'" + descriptions[lang]
+    assert row["notes"] == "a=b"  # only the first character counts
+    assert row["phone"].startswith("'+358")  # a phone number too: Excel would compute it
+    assert row["longitude"] == "-0.5"  # a number is no formula
+    # The other formats carry the values as they are.
+    records = [json.loads(line) for line in client.get("/v1/dumps/units.ndjson").data.splitlines()]
+    record = next(r for r in records if r["id"] == "pakila-work-centre")
+    assert (record["name"], record["description"]) == (names, descriptions)
+
+
+def test_a_carriage_return_does_not_end_a_calendar_line(client, token):
+    writer = token("editor", "write:units")
+    name = "Pakila\rEND:VCALENDAR\r\nX-INJECTED:1\nmore\x0bthan one line"
+    patch_unit(client, writer, {"name": {"fi": "Pakila", "sv": None, "en": name}})
+    body = client.get(f"{UNIT}/opening-hours.ics?start=2021-03-15&end=2021-03-21").data
+    lines = body.decode().split("\r\n")
+    assert lines[-1] == ""
+    assert all("\r" not in line and "\n" not in line for line in lines)
+    unfolded: list[str] = []
+    for line in lines[:-1]:
+        if line.startswith(" "):
+            unfolded[-1] += line[1:]
+        else:
+            unfolded.append(line)
+    assert unfolded[-1] == "END:VCALENDAR" and unfolded.count("END:VCALENDAR") == 1
+    assert not any(line.startswith("X-INJECTED") for line in unfolded)
+    escaped = "Pakila\\nEND:VCALENDAR\\nX-INJECTED:1\\nmorethan one line"
+    assert f"X-WR-CALNAME:{escaped}" in unfolded
