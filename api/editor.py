@@ -26,7 +26,7 @@ from werkzeug.exceptions import BadRequest, abort
 
 from api import editing, tokens
 from api.db import db, lock_for_writing, utcnow
-from api.headers import forget_data_version, record_etag, record_token
+from api.headers import forget_data_version, record_etag, record_token, varies_by_token
 from api.history import Actor, Recorder, as_of, versions_of
 from api.http import Blueprint, get_or_404, paginate, problem
 from api.models import IdempotencyKey, RecordVersion
@@ -400,6 +400,7 @@ def register_history(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
     noun = schema.__name__.removesuffix("Schema")
 
     @blp.route(f"/<{id_param}>/history", endpoint=f"history_{kind.replace('-', '_')}")
+    @varies_by_token(history_audience)
     @blp.arguments(HistoryArgsSchema, location="query")
     @blp.response(200, RecordVersionPageSchema)
     @blp.errors(400, 404)
@@ -424,18 +425,33 @@ def retention_days() -> int:
 # --- History and as_of -----------------------------------------------------------------------
 
 
+def history_reader() -> tokens.Identity | None:
+    """Who reads a history: the token's identity (a 401 if it is not valid), or None without
+    one; asked once per request, before a 304 too, which then varies by token as the page
+    does (private with a token)."""
+    if "history_reader" not in g:
+        g.history_reader = identity(required=False)
+        g.vary_authorization = True
+        if g.history_reader is not None:
+            g.private = True
+    return g.history_reader
+
+
+def history_audience() -> str:
+    """Which history body a request gets: with who made each change, or without."""
+    who = history_reader()
+    return "admin" if who is not None and who.admin else "public"
+
+
 def history_page(kind: str, record_id: str, args: dict) -> dict:
     """A page of a record's versions (404 if it never existed)."""
-    who = identity(required=False)
+    who = history_reader()
     statement = versions_of(kind, record_id)
     exists = db.session.scalar(versions_of(kind, record_id).with_only_columns(RecordVersion.seq))
     if exists is None:
         get_or_404(KINDS[kind].model, record_id)
     page = paginate(statement, (RecordVersion.version,), args)
     admin = who is not None and who.admin
-    g.vary_authorization = True
-    if who is not None:
-        g.private = True
     page["results"] = [
         {
             "version": v.version,
