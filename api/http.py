@@ -46,7 +46,7 @@ ERROR_RESPONSES = {
     409: ("Conflict", "The id exists already, or other records still refer to this one."),
     412: ("PreconditionFailed", "`If-Match` no longer matches: the record changed meanwhile."),
     413: ("ContentTooLarge", "The body is larger than the server accepts."),
-    415: ("UnsupportedMediaType", "The body must be application/json."),
+    415: ("UnsupportedMediaType", "The body must be application/json in UTF-8, not encoded."),
     422: ("UnprocessableContent", "The record is not valid; `errors` lists every field."),
     428: ("PreconditionRequired", "Updates and deletes need `If-Match` with the ETag."),
     503: ("ServiceUnavailable", "The database is busy; retry after `Retry-After` seconds."),
