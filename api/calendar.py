@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from api.status import DayHours, UnitFacts
 
+# Control characters TEXT may not hold (RFC 5545 3.3.11), once line breaks are escaped.
+CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """TEXT as RFC 5545 writes it: every line break (CRLF, LF or a bare CR, which a reader
+    may take for the end of the line) as `\\n`, and no other control characters."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return CONTROLS.sub("", text)
 
 
 def _fold(line: str) -> str:

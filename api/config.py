@@ -35,6 +35,11 @@ class Config:
     RATE_LIMIT_STORAGE_URL = None
     # How many proxies in front set X-Forwarded-For (0: trust none; the peer is the client).
     PROXY_FIX_X_FOR = 0
+    # The key that signs the cursors the API issues (pages, the change feed's `since`), so that
+    # only those are accepted back (api/cursors.py). Unset: a random key kept in the instance
+    # folder (instance/cursor-secret), shared by the processes of one host; set the same value
+    # on every host. A new key turns every cursor given out before into a 400.
+    CURSOR_SECRET = None
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -60,6 +65,7 @@ ENVIRONMENT_SETTINGS = {
     "RATE_LIMIT_WRITES": str,
     "RATE_LIMIT_STORAGE_URL": str,
     "PROXY_FIX_X_FOR": int,
+    "CURSOR_SECRET": str,
 }
 
 

@@ -12,8 +12,10 @@ existing id or a delete of a record others refer to, 503 when the database stays
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,13 +24,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, request
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import BadRequest, abort
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, abort
 
 from api import editing, tokens
 from api.db import db, lock_for_writing, utcnow
-from api.headers import forget_data_version, record_etag, record_token
+from api.headers import forget_data_version, record_etag, record_token, varies_by_token
 from api.history import Actor, Recorder, as_of, versions_of
-from api.http import Blueprint, get_or_404, paginate, problem
+from api.http import Blueprint, get_or_404, paginate, problem, requested_languages
 from api.models import IdempotencyKey, RecordVersion
 from api.representations import KINDS
 from schemas.common import LANGUAGES
@@ -115,14 +117,104 @@ def require_reach(session, who: tokens.Identity, recorder: Recorder) -> None:
 # --- The request -----------------------------------------------------------------------------
 
 
+MAX_DEPTH = 32  # a record nests four levels deep at most
+_NOT_TEXT = re.compile(r"[\x00\ud800-\udfff]")  # NUL, and halves of a surrogate pair
+
+
 def read_body() -> Any:
+    """The request's JSON body, read strictly (RFC 8259): UTF-8 without a byte order mark or a
+    content coding, no key twice in one object, no NaN or Infinity, no string that is not
+    Unicode text or holds a NUL character, nested at most MAX_DEPTH deep; and over
+    MAX_CONTENT_LENGTH a 413 whether or not it came with a Content-Length."""
     if request.mimetype not in BODY_TYPES:
         abort(problem(415, f"Send the record as {' or '.join(BODY_TYPES)}."))
-    raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413
+    if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        abort(problem(415, "Send the record in UTF-8, the only encoding of JSON (RFC 8259)."))
+    if request.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        abort(
+            problem(
+                415,
+                "Send the body uncompressed: a request body takes no `Content-Encoding`.",
+                Accept_Encoding="identity",
+            )
+        )
+    raw = _body_bytes()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        if raw.startswith(codecs.BOM_UTF8) or b"\x00" in raw:  # a BOM, UTF-16 or UTF-32
+            raise UnicodeError
+        text = raw.decode("utf-8")
+    except UnicodeError:
+        raise BadRequest("The body must be JSON in UTF-8, without a byte order mark.") from None
+    try:
+        body = json.loads(text, object_pairs_hook=_object, parse_constant=_not_a_number)
+    except _RepeatedKey as error:
+        abort(problem(400, "A key is given twice in one object.", [_error(error.key, "Twice.")]))
+    except RecursionError:
+        raise BadRequest(f"The body nests deeper than {MAX_DEPTH} levels.") from None
+    except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}.") from None
+    errors = list(_unreadable(body))
+    if errors:
+        abort(problem(400, "The body holds what no record can; see `errors`.", errors))
+    return body
+
+
+def _body_bytes() -> bytes:
+    limit = request.max_content_length
+    try:
+        raw = request.get_data(cache=True)  # a Content-Length over the limit raises at once
+        # Without a Content-Length (a chunked body) werkzeug stops reading at the limit and
+        # says nothing: anything left unread makes the body too large.
+        if request.content_length is None and limit is not None and len(raw) >= limit:
+            if request.environ["wsgi.input"].read(1):
+                raise RequestEntityTooLarge()
+    except RequestEntityTooLarge:
+        abort(problem(413, f"The body is larger than the {limit} bytes a write may send."))
+    return raw
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = _printable(key)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json.loads would keep the last silently)."""
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return obj
+
+
+def _not_a_number(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unreadable(value: Any, path: str = "", depth: int = 0):
+    """Field errors for what no record can hold: a string with a lone surrogate (not Unicode
+    text) or a NUL character (PostgreSQL stores none), nesting deeper than MAX_DEPTH."""
+    if isinstance(value, str):
+        if _NOT_TEXT.search(value):
+            yield _error(path, "Not text: holds a NUL character or a lone surrogate.")
+    elif depth >= MAX_DEPTH:
+        yield _error(path, f"Nested deeper than {MAX_DEPTH} levels.")
+    elif isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            inner = f"{path}.{_printable(key)}" if path else _printable(key)
+            if isinstance(key, str) and _NOT_TEXT.search(key):
+                yield _error(inner, "Not a field: holds a NUL character or a lone surrogate.")
+            yield from _unreadable(item, inner, depth + 1)
+
+
+def _printable(key: str | int) -> str:
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _error(field: str, message: str) -> dict[str, str]:
+    return {"field": field or "(body)", "message": message}
 
 
 def check_if_match(obj) -> None:
@@ -408,6 +500,7 @@ def register_history(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
     noun = schema.__name__.removesuffix("Schema")
 
     @blp.route(f"/<{id_param}>/history", endpoint=f"history_{kind.replace('-', '_')}")
+    @varies_by_token(history_audience)
     @blp.arguments(HistoryArgsSchema, location="query")
     @blp.response(200, RecordVersionPageSchema)
     @blp.errors(400, 404)
@@ -436,18 +529,33 @@ def horizon_days() -> int:
 # --- History and as_of -----------------------------------------------------------------------
 
 
+def history_reader() -> tokens.Identity | None:
+    """Who reads a history: the token's identity (a 401 if it is not valid), or None without
+    one; asked once per request, before a 304 too, which then varies by token as the page
+    does (private with a token)."""
+    if "history_reader" not in g:
+        g.history_reader = identity(required=False)
+        g.vary_authorization = True
+        if g.history_reader is not None:
+            g.private = True
+    return g.history_reader
+
+
+def history_audience() -> str:
+    """Which history body a request gets: with who made each change, or without."""
+    who = history_reader()
+    return "admin" if who is not None and who.admin else "public"
+
+
 def history_page(kind: str, record_id: str, args: dict) -> dict:
     """A page of a record's versions (404 if it never existed)."""
-    who = identity(required=False)
+    who = history_reader()
     statement = versions_of(kind, record_id)
     exists = db.session.scalar(versions_of(kind, record_id).with_only_columns(RecordVersion.seq))
     if exists is None:
         get_or_404(KINDS[kind].model, record_id)
     page = paginate(statement, (RecordVersion.version,), args)
     admin = who is not None and who.admin
-    g.vary_authorization = True
-    if who is not None:
-        g.private = True
     page["results"] = [
         {
             "version": v.version,
@@ -481,8 +589,8 @@ def record_as_of(kind: str, record_id: str, args: dict):
                 f"{version.recorded_at.isoformat()}).",
             )
         )
-    languages = request.args.get("lang")
-    data = _only_languages(version.data, tuple(languages.split(","))) if languages else version.data
+    languages = requested_languages()
+    data = _only_languages(version.data, languages) if languages else version.data
     return current_app.response_class(
         json.dumps(data, ensure_ascii=False), mimetype="application/json"
     )

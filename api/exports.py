@@ -6,7 +6,9 @@ Every format writes each record exactly as its item endpoint publishes it (all l
 CSV flattens it: a LocalizedString becomes `name_fi`, `name_sv`, `name_en`; an address
 `visiting_address_street_address_fi`, ...; a list of ids or URLs one cell, space-separated;
 lists of embedded records (a unit's access channels and opening hours) are left to the
-collections and formats that carry them.
+collections and formats that carry them. A text cell that a spreadsheet would read as a formula
+(it starts with = + - @, a tab or a carriage return) gets a leading apostrophe, phone numbers
+such as `+358 9 ...` too: the other formats carry every value as it is.
 """
 
 from __future__ import annotations
@@ -86,6 +88,15 @@ def csv_columns(kind: Kind) -> list[tuple[str, tuple]]:
     return _columns(kind.schema)
 
 
+# OWASP's "CSV injection": what a spreadsheet takes for the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(text: str) -> str:
+    """`text` as a spreadsheet shows it, never as a formula it runs."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(record: dict, path: tuple):
     value = record
     for key in path:
@@ -95,10 +106,10 @@ def _cell(record: dict, path: tuple):
     if value is None:
         return ""
     if isinstance(value, list):
-        return " ".join(str(item) for item in value)
+        return _text_cell(" ".join(str(item) for item in value))
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return _text_cell(value) if isinstance(value, str) else value
 
 
 def csv_rows(session: Session, kind: Kind) -> Iterator[str]:

@@ -89,6 +89,19 @@ def versioned_by_record(model, param: str) -> Callable:
     return decorator
 
 
+def varies_by_token(audience: Callable[[], str]) -> Callable:
+    """Mark a view whose body depends on the bearer token: `audience()` names the body this
+    request gets (and answers 401 for a token that is not valid). It is part of the ETag and
+    is asked before any 304, so no client gets a 304 for another audience's body, nor with a
+    revoked or made-up token."""
+
+    def decorator(func):
+        func.token_audience = audience
+        return func
+
+    return decorator
+
+
 def record_token(record) -> str:
     """The part of a record's ETags that names its version (any object or row with
     `content_hash` and `modified_at`); the part after the dot names the representation."""
@@ -217,7 +230,7 @@ def _etag_for_request(version: int) -> str:
         request.path,
         request.query_string.decode("latin-1"),
         request.headers.get("Accept", ""),
-        "authorized" if "Authorization" in request.headers else "",
+        g.audience,
     ]
     params = getattr(view, "clock_params", None)
     only_with = getattr(view, "clock_only_with", ())
@@ -253,6 +266,9 @@ def init_app(app: Flask) -> None:
     def _conditional_get():
         if not _cacheable():
             return None
+        view = current_app.view_functions.get(request.endpoint)
+        audience = getattr(view, "token_audience", None)
+        g.audience = audience() if audience is not None else ""
         memory = remembered()
         # g.version: the data version the answer is valid under, for api.replay. An item's
         # validators come from its record, read after that version (so never older than it).
@@ -280,18 +296,16 @@ def init_app(app: Flask) -> None:
         return _not_modified(version[1])
 
     def _not_modified(changed_at):
-        """A 304 if the client holds this version, else None."""
+        """A 304 if the client holds this version, else None. A date names a whole second
+        (Last-Modified is sent to the second), and another change may follow within it: only
+        a change before that second began is older than the client's copy for sure."""
         g.last_modified = changed_at
         inm = request.headers.get("If-None-Match")
         ims = request.if_modified_since
         fresh = (
             matches(inm, g.etag)
             if inm is not None
-            else (
-                ims is not None
-                and changed_at is not None
-                and changed_at.replace(microsecond=0) <= ims
-            )
+            else (ims is not None and changed_at is not None and changed_at < ims)
         )
         if fresh:
             g.not_modified = True
@@ -320,7 +334,7 @@ def init_app(app: Flask) -> None:
             headers.add("Link", LICENCE_LINK)
         not_modified = g.get("not_modified")
         if (response.status_code == 200 or not_modified) and _cacheable():
-            headers["ETag"] = g.etag
+            headers["ETag"] = _sent_etag()
             if g.last_modified is not None:
                 headers["Last-Modified"] = _http_date(g.last_modified)
             if g.get("private"):
@@ -371,6 +385,14 @@ def _http_date(instant: datetime) -> str:
     return http_date(instant)
 
 
+def _sent_etag() -> str:
+    """The ETag a 200 and a 304 to this request both carry: the representation's, and the
+    encoding the client accepts, since a 200 is compressed for it (unless it is too small to
+    gain, or not text: which a 304, built without the body, cannot know)."""
+    encoding = _accepted_encoding()
+    return g.etag if encoding is None else g.etag[:-1] + f'-{encoding}"'
+
+
 def _accepted_encoding() -> str | None:
     accepted = request.accept_encodings
     if brotli is not None and accepted["br"]:
@@ -397,8 +419,6 @@ def _compress(response) -> None:
             return
         response.set_data(brotli.compress(body) if encoding == "br" else gzip.compress(body, 6))
     response.headers["Content-Encoding"] = encoding
-    # A strong ETag names one representation: the compressed bytes get their own.
-    response.headers["ETag"] = response.headers["ETag"][:-1] + f'-{encoding}"'
 
 
 def _compress_stream(chunks: Iterable[bytes | str], encoding: str) -> Iterator[bytes]:

@@ -5,21 +5,20 @@ Every resource module imports from here instead of re-inventing these.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
-from flask import current_app, g, request, url_for
+from flask import abort, current_app, g, request, url_for
 from marshmallow import RAISE
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, String, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import BadRequest, Gone, HTTPException, NotFound
+from werkzeug.exceptions import Gone, HTTPException, NotFound
 
+from api import cursors
 from api.db import db
 from api.history import deletion
 from api.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
@@ -47,7 +46,7 @@ ERROR_RESPONSES = {
     409: ("Conflict", "The id exists already, or other records still refer to this one."),
     412: ("PreconditionFailed", "`If-Match` no longer matches: the record changed meanwhile."),
     413: ("ContentTooLarge", "The body is larger than the server accepts."),
-    415: ("UnsupportedMediaType", "The body must be application/json."),
+    415: ("UnsupportedMediaType", "The body must be application/json in UTF-8, not encoded."),
     422: ("UnprocessableContent", "The record is not valid; `errors` lists every field."),
     428: ("PreconditionRequired", "Updates and deletes need `If-Match` with the ETag."),
     503: ("ServiceUnavailable", "The database is busy; retry after `Retry-After` seconds."),
@@ -370,26 +369,60 @@ def get_or_404(model, record_id: str, options: Iterable = ()):
 # --- The cursor pager ------------------------------------------------------------------------
 
 
+PAGE = "page"  # what a list's cursors are signed for (api.cursors)
+
+
 def encode_cursor(direction: str, key: tuple) -> str:
+    """The cursor of a page: `direction` "n" (the rows after `key`) or "p" (before it)."""
     payload = json.dumps([direction, list(key)], separators=(",", ":"), default=str)
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return cursors.seal(PAGE, payload.encode())
 
 
-def decode_cursor(cursor: str, width: int) -> tuple[str, tuple]:
+def decode_cursor(cursor: str, order_by: tuple) -> tuple[str, tuple]:
+    """(direction, key) of a cursor this API issued, each part of the key of the type (and in
+    the range) of its column in `order_by`; else a 400 before any query runs."""
+    payload = cursors.unseal(PAGE, cursor)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        direction, key = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if direction not in ("n", "p") or not isinstance(key, list) or len(key) != width:
+        if payload is None:
             raise ValueError
-        if not all(isinstance(part, str | int) and not isinstance(part, bool) for part in key):
+        direction, key = json.loads(payload)
+        if direction not in ("n", "p") or not isinstance(key, list) or len(key) != len(order_by):
             raise ValueError
-        if any(isinstance(part, int) and not -(2**62) < part < 2**62 for part in key):
-            raise ValueError
-        return direction, tuple(key)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest(
+    except (ValueError, TypeError):
+        _bad_cursor(
             "The cursor is not one this API issued; use the `next` or `previous` link as is."
-        ) from None
+        )
+    if not all(fits_column(part, column.type) for part, column in zip(key, order_by, strict=True)):
+        _bad_cursor(
+            "The cursor does not belong to this ordering; keep the other parameters as they "
+            "were when it was issued, or start again without it."
+        )
+    return direction, tuple(key)
+
+
+def _bad_cursor(detail: str):
+    abort(problem(400, detail, [{"field": "cursor", "message": detail}]))
+
+
+def fits_column(value: Any, column_type) -> bool:
+    """Whether `value` can be compared with a column of `column_type` on either database: a
+    string within its length and encodable, or an integer within its range."""
+    if isinstance(column_type, Integer):
+        bits = 64 if isinstance(column_type, BigInteger) else 32
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+        )
+    if isinstance(column_type, String):
+        if not isinstance(value, str) or len(value) > (column_type.length or len(value)):
+            return False
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+        return True
+    raise TypeError(f"the pager cannot order by a column of type {column_type!r}")
 
 
 def _page_url(cursor: str) -> str:
@@ -415,6 +448,9 @@ def paginate(
     from api.queries import per_data_version
 
     page_size = args["page_size"]
+    direction, key = ("n", None)
+    if args.get("cursor"):  # checked before any query runs
+        direction, key = decode_cursor(args["cursor"], order_by)
     # Counting what a status, search or distance filter selects evaluates it on every record,
     # where a page evaluates it on a few: the count is remembered per data version.
     count = per_data_version(
@@ -429,14 +465,6 @@ def paginate(
             for c in order_by
         )
 
-    direction, key = ("n", None)
-    if args.get("cursor"):
-        direction, key = decode_cursor(args["cursor"], len(order_by))
-        if any(
-            not isinstance(c, InstrumentedAttribute) and not isinstance(part, int)
-            for c, part in zip(order_by, key, strict=True)
-        ):
-            raise BadRequest("The cursor does not belong to this ordering; start again.")
     columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
     bound = key if len(order_by) > 1 else key[0] if key else None
     if direction == "n":

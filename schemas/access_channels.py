@@ -18,6 +18,7 @@ from schemas.common import (
     ListArgsSchema,
     Localized,
     LocalizedStringSchema,
+    Pattern,
     RecordInputSchema,
     RecordSchema,
     Schema,
@@ -148,7 +149,7 @@ class AccessChannelInputSchema(RecordInputSchema):
     number = fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$", error="Not a phone number."),
+        validate=Pattern(r"^\+?[0-9 ()-]{5,30}$", error="Not a phone number."),
     )
     url = fields.Nested(LocalizedStringSchema, allow_none=True, load_default=None)
     service_ids = IdList(load_default=list)

@@ -17,6 +17,13 @@ _output_languages: ContextVar[tuple[str, ...]] = ContextVar("output_languages", 
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
 ID_DESCRIPTION = "Stable, opaque identifier; never changes once published."
 
+# Sizes of input, far above anything the data needs: text for people, a web address, the ids
+# in one list (PostgreSQL takes at most 65,535 parameters in one statement), source pages.
+MAX_TEXT = 10_000
+MAX_URL = 2_000
+MAX_IDS = 1_000
+MAX_SOURCE_URLS = 50
+
 
 def set_output_languages(languages: tuple[str, ...]) -> Token:
     """Dump LocalizedStrings with only these language keys (the `lang=` parameter) until
@@ -54,21 +61,53 @@ class OutputSchema(Schema):
         unknown = ma.EXCLUDE
 
 
+# --- Strict input ----------------------------------------------------------------------------
+
+
+class Pattern(validate.Regexp):
+    """`validate.Regexp` over the whole value. The pattern keeps its `^...$`, which the spec
+    publishes (ECMA-262, where `$` is the end of the text), but Python's `$` also matches before
+    a final newline, so it is matched with `fullmatch`: `08:00\\n` is not a time."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class StrictFloat(fields.Float):
+    """A JSON number: a string such as `"60.2"` is not read as one (nor is a boolean)."""
+
+    def _validated(self, value):
+        if isinstance(value, str):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false`: not `"yes"`, `1` or `"true"`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 # --- Identifiers, URLs and enumerations --------------------------------------------------------
 
 
 def Id(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a field class
-    metadata = {"description": ID_DESCRIPTION, "example": "pakila-work-centre"}
+    metadata = {"description": ID_DESCRIPTION, "example": "pakila-work-centre", "maxLength": 100}
     metadata.update(kwargs.pop("metadata", {}))
     return fields.String(
-        validate=validate.Regexp(ID_PATTERN, error="Not a valid id (lowercase slug)."),
+        validate=Pattern(ID_PATTERN, error="Not a valid id (lowercase slug)."),
         metadata=metadata,
         **kwargs,
     )
 
 
 def IdList(**kwargs) -> fields.List:  # noqa: N802
-    return fields.List(Id(), **kwargs)
+    return fields.List(Id(), validate=validate.Length(max=MAX_IDS), **kwargs)
 
 
 def _validate_http_url(value: str) -> None:
@@ -82,7 +121,9 @@ def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
     so the spec's format is `iri`, not `uri`."""
     metadata = {"format": "iri"}
     metadata.update(kwargs.pop("metadata", {}))
-    return fields.String(validate=_validate_http_url, metadata=metadata, **kwargs)
+    return fields.String(
+        validate=[validate.Length(max=MAX_URL), _validate_http_url], metadata=metadata, **kwargs
+    )
 
 
 def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
@@ -112,13 +153,22 @@ class LocalizedStringSchema(Schema):
     no language is ever filled with another language's text."""
 
     fi = fields.String(
-        allow_none=True, load_default=None, metadata={"example": "Pakilan työkeskus"}
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=MAX_TEXT),
+        metadata={"example": "Pakilan työkeskus"},
     )
     sv = fields.String(
-        allow_none=True, load_default=None, metadata={"example": "Baggböle arbetscentral"}
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=MAX_TEXT),
+        metadata={"example": "Baggböle arbetscentral"},
     )
     en = fields.String(
-        allow_none=True, load_default=None, metadata={"example": "Pakila Work Centre"}
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=MAX_TEXT),
+        metadata={"example": "Pakila Work Centre"},
     )
 
     @post_dump
@@ -164,7 +214,7 @@ class AddressSchema(Schema):
     postal_code = fields.String(
         allow_none=True,
         load_default=None,
-        validate=validate.Regexp(r"^\d{5}$"),
+        validate=Pattern(r"^\d{5}$", error="Use five digits."),
         metadata={"example": "00440"},
     )
     locality = Localized(load_default=None, metadata={"description": "Post office locality."})
@@ -218,8 +268,12 @@ class RecordInputSchema(Schema):
     """Input fields every record has (the loader's and the editor API's)."""
 
     id = Id(required=True)
-    source_urls = fields.List(HttpUrl(), required=True, validate=validate.Length(min=1))
-    notes = fields.String(allow_none=True, load_default=None)
+    source_urls = fields.List(
+        HttpUrl(), required=True, validate=validate.Length(min=1, max=MAX_SOURCE_URLS)
+    )
+    notes = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=MAX_TEXT)
+    )
 
 
 class RefSchema(OutputSchema):
@@ -262,6 +316,10 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     )
 
 
+# A comma-separated filter's length: hundreds of ids, and well within a request line.
+MAX_FILTER = 2_000
+
+
 class CommaSeparated(fields.String):
     """A query parameter with several comma-separated values, `service_id=a,b`, read as a list.
 
@@ -270,12 +328,18 @@ class CommaSeparated(fields.String):
 
     def __init__(self, item_pattern: str, **kwargs):
         self.pattern = re.compile(f"^{item_pattern}(,{item_pattern})*$")
-        metadata = {"pattern": self.pattern.pattern, **kwargs.pop("metadata", {})}
+        metadata = {
+            "pattern": self.pattern.pattern,
+            "maxLength": MAX_FILTER,
+            **kwargs.pop("metadata", {}),
+        }
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not self.pattern.match(text):
+        if len(text) > MAX_FILTER:
+            raise ValidationError(f"At most {MAX_FILTER} characters.")
+        if not self.pattern.fullmatch(text):
             raise ValidationError(f"Expected comma-separated values: {self.pattern.pattern}")
         return list(dict.fromkeys(text.split(",")))
 
@@ -426,7 +490,7 @@ def Format(*choices: str) -> fields.String:  # noqa: N802
     # A pattern, not an `enum`: generated clients then take a plain string, not a one-off type.
     pattern = f"^({'|'.join(choices)})$"
     return fields.String(
-        validate=validate.Regexp(pattern, error=f"Use one of: {', '.join(choices)}."),
+        validate=Pattern(pattern, error=f"Use one of: {', '.join(choices)}."),
         metadata={
             "description": f"The representation: {listed}. Default: from `Accept`, else JSON.",
             "pattern": pattern,

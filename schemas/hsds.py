@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from schemas.common import Instant, OutputSchema, Schema
+from schemas.common import Instant, OutputSchema, Pattern, Schema
 
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
@@ -69,7 +69,7 @@ class HsdsPageArgsSchema(Schema):
     )
     format = fields.String(
         load_default="json",
-        validate=validate.Regexp("^(json|ndjson)$", error="Use json or ndjson."),
+        validate=Pattern("^(json|ndjson)$", error="Use json or ndjson."),
         metadata={
             "pattern": "^(json|ndjson)$",
             "description": "`json` (default): one Page. `ndjson`: every result, unpaginated, "

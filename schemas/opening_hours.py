@@ -10,6 +10,7 @@ from schemas.common import (
     IdFilter,
     ListArgsSchema,
     Localized,
+    Pattern,
     RecordInputSchema,
     RecordSchema,
     Schema,
@@ -18,7 +19,8 @@ from schemas.common import (
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 HOURS_KINDS = ("regular", "exception")
-_TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM (00:00–23:59).")
+_TIME = Pattern(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM (00:00–23:59).")
+MAX_SPANS = 100
 
 
 class OpeningSpanSchema(Schema):
@@ -28,7 +30,7 @@ class OpeningSpanSchema(Schema):
     weekdays = fields.List(
         fields.String(validate=validate.OneOf(WEEKDAYS)),
         required=True,
-        validate=validate.Length(min=1),
+        validate=validate.Length(min=1, max=len(WEEKDAYS)),
         metadata={"example": ["monday", "tuesday", "wednesday", "thursday", "friday"]},
     )
     opens = fields.String(required=True, validate=_TIME, metadata={"example": "08:00"})
@@ -77,7 +79,11 @@ class OpeningHoursInputSchema(RecordInputSchema):
     name = Localized(load_default=None)
     valid_from = DataDay()
     valid_until = DataDay()
-    spans = fields.List(fields.Nested(OpeningSpanSchema), load_default=list)
+    spans = fields.List(
+        fields.Nested(OpeningSpanSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_SPANS),
+    )
     verified_on = DataDay()
 
     @validates_schema

@@ -14,6 +14,7 @@ from schemas.common import (
     RecordSchema,
     RefSchema,
     SearchText,
+    StrictBoolean,
     page_of,
 )
 
@@ -55,7 +56,7 @@ class ServiceInputSchema(RecordInputSchema):
     description = Localized(load_default=None)
     eligibility = Localized(load_default=None)
     extent = Localized(load_default=None)
-    free_of_charge = fields.Boolean(allow_none=True, load_default=None)
+    free_of_charge = StrictBoolean(allow_none=True, load_default=None)
     fees = Localized(load_default=None)
 
 

@@ -13,6 +13,8 @@ from schemas.common import (
     page_of,
 )
 
+MAX_POSITION = 1_000_000
+
 
 class StaffDutySchema(RecordSchema):
     """One duty of an organization's staff, at its place in the source's list."""
@@ -27,7 +29,9 @@ class StaffDutySchema(RecordSchema):
 
 class StaffDutyInputSchema(RecordInputSchema):
     organization_id = Id(required=True)
-    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    position = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION)
+    )
     text = Localized(nullable=False, required=True)
     service_ids = IdList(load_default=list)
 

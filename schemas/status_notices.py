@@ -16,6 +16,7 @@ from schemas.common import (
     Localized,
     RecordInputSchema,
     RecordSchema,
+    StrictBoolean,
     page_of,
 )
 
@@ -132,9 +133,9 @@ class StatusNoticeInputSchema(RecordInputSchema):
     supersedes_id = Id(allow_none=True, load_default=None)
     unit_ids = IdList(load_default=list)
     service_ids = IdList(load_default=list)
-    open_to_public = fields.Boolean(allow_none=True, load_default=None)
-    open_to_current_clients = fields.Boolean(allow_none=True, load_default=None)
-    new_clients_admitted = fields.Boolean(allow_none=True, load_default=None)
+    open_to_public = StrictBoolean(allow_none=True, load_default=None)
+    open_to_current_clients = StrictBoolean(allow_none=True, load_default=None)
+    new_clients_admitted = StrictBoolean(allow_none=True, load_default=None)
     delivery_mode = Choice(DELIVERY_MODES, "Delivery mode.", allow_none=True, load_default=None)
     text = Localized(nullable=False, required=True)
 

@@ -1,6 +1,8 @@
 """Service units: locations and sub-locations, their services, ways in and opening hours."""
 
 import re
+from functools import cache
+from zoneinfo import available_timezones
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
@@ -24,6 +26,7 @@ from schemas.common import (
     RecordSchema,
     RefSchema,
     SearchText,
+    StrictFloat,
     page_of,
 )
 from schemas.opening_hours import OpeningHoursSchema
@@ -120,6 +123,17 @@ class UnitSchema(RecordSchema):
     )
 
 
+@cache
+def known_timezones() -> frozenset[str]:
+    """The IANA zone names this platform's time zone database has (read once)."""
+    return frozenset(available_timezones())
+
+
+def _known_timezone(value: str) -> None:
+    if value not in known_timezones():
+        raise ValidationError("Not an IANA time zone name, such as Europe/Helsinki.")
+
+
 class UnitInputSchema(RecordInputSchema):
     parent_id = Id(allow_none=True, load_default=None)
     organization_id = Id(required=True)
@@ -127,9 +141,17 @@ class UnitInputSchema(RecordInputSchema):
     name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
     service_ids = IdList(load_default=list)
-    latitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
-    longitude = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
-    timezone = fields.String(load_default="Europe/Helsinki")
+    latitude = StrictFloat(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    longitude = StrictFloat(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
+    timezone = fields.String(
+        load_default="Europe/Helsinki",
+        validate=_known_timezone,
+        metadata={
+            "description": "IANA time zone of the unit's wall-clock hours.",
+            "example": "Europe/Helsinki",
+            "maxLength": 64,
+        },
+    )
 
 
 class UnitItemArgsSchema(ItemArgsSchema):
@@ -154,7 +176,7 @@ class Coordinates(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.match(self.pattern, text):
+        if not re.fullmatch(self.pattern, text):
             raise ValidationError(f"Expected decimal degrees: {self.pattern}")
         return tuple(float(part) for part in text.split(","))
 

@@ -32,6 +32,9 @@ os.environ.setdefault("RATE_LIMIT_WRITES", "off")
 # Tests change the data in-process and read it back at once: every request reads the data
 # version (tests/test_http_caching.py tests the remembered one).
 os.environ.setdefault("DATA_VERSION_TTL", "0")
+# Cursors are signed with this key rather than one kept in the project's instance folder
+# (tests/test_hardening_http.py tests that one).
+os.environ.setdefault("CURSOR_SECRET", "a key for the test suite only")
 # Deselected when the suite runs a second time on PostgreSQL: they start browsers or build
 # SDKs over a SQLite live server, or are slow property tests of the SQL conditions; the rest
 # of the suite covers every query they make.

@@ -79,9 +79,10 @@ def _issued_cursors() -> dict[str, str]:
             cursors[path] = parse_qs(urlsplit(page["next"]).query)["cursor"][0]
         else:  # a one-record collection issues no cursor; make the one it would issue
             first = page["results"][0]
-            cursors[path] = encode_cursor(
-                "n", (first["id"] if "id" in first else first["version"],)
-            )
+            with APP.app_context():
+                cursors[path] = encode_cursor(
+                    "n", (first["id"] if "id" in first else first["version"],)
+                )
     return cursors
 
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.queries import unit_facts
 from api.notices import Window
+from api.queries import unit_facts
 from api.status import (
     HoursRecord,
     Notice,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
-from werkzeug.exceptions import BadRequest, Gone
+from werkzeug.exceptions import Gone
 
+from api import cursors
 from api.db import db
-from api.http import Blueprint
+from api.http import Blueprint, fits_column, problem
 from api.models import Change
 from api.representations import KINDS
 from schemas.changes import ChangeArgsSchema, ChangePageSchema
@@ -24,21 +24,25 @@ blp = Blueprint(
 )
 
 ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
+FEED = "feed"  # what the feed's cursors are signed for (api.cursors)
+SEQ = re.compile(r"seq:([0-9]{1,20})")
 
 
 def encode_position(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+    return cursors.seal(FEED, f"seq:{seq}".encode())
 
 
 def decode_position(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "seq" or not number.isdigit():
-            raise ValueError
-        return int(number)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("`since` is not a cursor this feed issued.") from None
+    """The position in a cursor the feed issued, else a 400 before any query runs."""
+    payload = cursors.unseal(FEED, cursor)
+    found = SEQ.fullmatch(payload.decode("ascii", "replace")) if payload is not None else None
+    if found is None or not fits_column(int(found[1]), Change.seq.type):
+        _bad_since("`since` is not a cursor this feed issued; use a `cursor` it returned as is.")
+    return int(found[1])
+
+
+def _bad_since(detail: str):
+    abort(problem(400, detail, [{"field": "since", "message": detail}]))
 
 
 @blp.route("")
@@ -57,9 +61,13 @@ def list_changes(args):
 
     Retention: the feed keeps changes for at least `retention_days` (90 by default, setting
     `CHANGES_RETENTION_DAYS`); a cursor from before the oldest kept change answers 410 Gone,
-    and the mirror should start again from the dumps (`/v1/dumps`).
+    and the mirror should start again from the dumps (`/v1/dumps`). A `since` the feed did
+    not issue (cursors are signed) is a 400.
     """
     since = decode_position(args["since"]) if args.get("since") else 0
+    head = _latest_seq()
+    if since > head:  # signed, but not by this database's feed (rebuilt since?)
+        _bad_since("`since` is past the feed's latest change; start again from /v1/dumps.")
     oldest = db.session.scalar(select(func.min(Change.seq)))
     if oldest is not None and since < oldest - 1 and _pruned():
         raise Gone("Changes after this cursor are no longer kept; start again from /v1/dumps.")
@@ -97,7 +105,7 @@ def list_changes(args):
         }
         for row in rows
     ]
-    position = rows[-1].seq if rows else max(since, _latest_seq())
+    position = rows[-1].seq if rows else max(since, head)
     cursor = encode_position(position)
     next_url = url_for(request.endpoint, _external=True, since=cursor, page_size=page_size)
     return {

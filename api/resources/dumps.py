@@ -105,7 +105,8 @@ def get_dump(_args, collection, fmt):
     `ndjson`: one record per line, exactly as the collection's item endpoint publishes it (all
     languages). `json`: the same records as one array. `csv`: one row per record, a
     LocalizedString as `name_fi`, `name_sv`, `name_en` columns, lists space-separated, embedded
-    records left out.
+    records left out; a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+    (phone numbers too) gets a leading `'`, so that a spreadsheet never runs it as a formula.
     """
     if collection not in COLLECTIONS or fmt not in FORMATS:
         raise NotFound(f"No dump {collection}.{fmt}; /v1/dumps lists them.")
