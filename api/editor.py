@@ -506,9 +506,12 @@ def register_history(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
     @blp.errors(400, 404)
     @blp.doc(
         operationId=f"list{noun}History",
-        summary=f"Every version of a {noun_text(kind)}",
-        description="Oldest first, also after a delete: what each version published and what "
-        "it changed. Who made each change, and from where, is shown to admin tokens only.",
+        summary=f"This server's edit log of a {noun_text(kind)}",
+        description="Every version this server published of the record (each load of the data "
+        "and each editor write that changed it), oldest first, also after a delete: what each "
+        "version published and what it changed. Who made each change, and from where, is shown "
+        "to admin tokens only. This is not the history of the source: a notice's own dated "
+        "versions are at `/v1/notice-versions`.",
     )
     def history(args, **view_args):
         return history_page(kind, view_args[id_param], args)

@@ -132,7 +132,7 @@ NoticeVersionPageSchema = page_of(NoticeVersionSchema)
 
 
 class CompareArgsSchema(Schema):
-    since = Id(
+    since_version = Id(
         metadata={
             "description": "The earlier version to compare with; default: the version this one "
             "replaced.",
@@ -163,7 +163,7 @@ class VersionComparisonSchema(OutputSchema):
     version only), removed (in the earlier only), and changed, field by field (a later
     statement revises an earlier one through `supersedes_id`, over any number of versions)."""
 
-    since = Id(required=True, metadata={"description": "The earlier version."})
+    since_version = Id(required=True, metadata={"description": "The earlier version."})
     version = Id(required=True, metadata={"description": "The later version."})
     added = fields.List(fields.Nested(StatusNoticeSchema), required=True)
     removed = fields.List(fields.Nested(StatusNoticeSchema), required=True)

@@ -243,8 +243,8 @@ def test_state_filter_rejects_unknown_states(client):
 
 def sample_instants() -> list[datetime]:
     """Every 11 hours from November 2020 to January 2022 (so every hour of the day comes up),
-    plus the minutes around each
-    validity boundary and the daylight-saving changes."""
+    plus the minutes around each validity boundary and the daylight-saving changes, and days
+    past the knowledge horizon up to today."""
     start = datetime(2020, 11, 28, 1, 17, tzinfo=UTC)
     instants = [start + timedelta(hours=11 * n) for n in range(0, 24 * 420 // 11)]
     for day in [
@@ -260,6 +260,9 @@ def sample_instants() -> list[datetime]:
     ]:
         midnight = datetime.fromisoformat(f"{day}T00:00:00+02:00")
         instants += [midnight - timedelta(minutes=1), midnight, midnight + timedelta(hours=8)]
+    # Past the knowledge horizon of the 2020–2021 sources, up to today.
+    instants += [datetime(2021 + n, 12, 1, 8 + n, 0, tzinfo=UTC) for n in range(6)]
+    instants += [datetime.fromisoformat(f"2022-02-2{d}T10:00:00+02:00") for d in (5, 6, 7)]
     instants += [
         datetime.fromisoformat(t)
         for t in (

@@ -85,15 +85,15 @@ def get_notice_version(args, version_id):
 def compare_notice_versions(args, version_id):
     """What changed in a version
 
-    Compared with `since` (default: the version it replaced): the statements it added, the ones
+    Compared with `since_version` (default: the version it replaced): the statements it added, the ones
     it dropped, and each statement it revised with every field that differs (`before`,
     `after`). A later statement revises an earlier one through `supersedes_id`, followed over
     any number of versions.
     """
     version = get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
-    since_id = args.get("since") or version.replaces_id
+    since_id = args.get("since_version") or version.replaces_id
     if since_id is None:
-        raise BadRequest(f"The version '{version_id}' replaced none; give `since`.")
+        raise BadRequest(f"The version '{version_id}' replaced none; give `since_version`.")
     if since_id == version_id:
         raise BadRequest("Compare two different versions.")
     since = get_or_404(NoticeVersion, since_id, VERSION_OPTIONS)
@@ -135,7 +135,7 @@ def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
         else:
             unchanged.append(statement.id)
     return {
-        "since": earlier.id,
+        "since_version": earlier.id,
         "version": later.id,
         "added": added,
         "removed": [s for s_id, s in sorted(before.items()) if s_id not in matched],
