@@ -289,9 +289,27 @@ def _in_supported_years(value: date | datetime) -> None:
         raise ValidationError("Supported years are 1900–2199.")
 
 
+# What an instant with an unencoded `+` looks like once a query string decodes it to a space.
+_PLUS_AS_SPACE = re.compile(r"^\S+T\S+ \d{2}(:?\d{2})?$")
+PLUS_AS_SPACE_MESSAGE = (
+    "The offset's `+` arrived as a space: in a query string `+` means a space. Write it as "
+    "`%2B` (`2021-03-15T10:00:00%2B02:00`), or give the instant in UTC with `Z` "
+    "(`2021-03-15T08:00:00Z`)."
+)
+
+
+class InstantField(fields.AwareDateTime):
+    """An aware RFC 3339 instant that explains the most common mistake in writing one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and _PLUS_AS_SPACE.match(value):
+            raise ValidationError(PLUS_AS_SPACE_MESSAGE)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Instant(description: str, example: str) -> fields.AwareDateTime:  # noqa: N802
     """A query-string instant: RFC 3339 with an offset, years 1900–2199."""
-    return fields.AwareDateTime(
+    return InstantField(
         validate=_in_supported_years,
         metadata={"description": description, "example": example, "pattern": YEAR_PATTERN},
     )
