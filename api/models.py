@@ -107,6 +107,8 @@ class Organization(Record, Base):
     type: Mapped[str] = mapped_column(String(50), index=True)
     name: Mapped[LocalizedText] = mapped_column(JSON)
     description: Mapped[LocalizedText | None] = mapped_column(JSON)
+    # [{"text": LocalizedText, "url": str | None}], as the sources show them.
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class Service(Record, Base):
@@ -338,6 +340,7 @@ class Announcement(Record, Base):
     stated_on: Mapped[date | None] = mapped_column(Date)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class StaffDuty(Record, Base):

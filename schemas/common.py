@@ -179,6 +179,32 @@ class AddressSchema(Schema):
     )
 
 
+# --- Links ---------------------------------------------------------------------------------
+
+
+class LinkSchema(Schema):
+    """A link as a source shows it: its text in each language the source gives, and its
+    address, null where no source gives it (an address is never guessed)."""
+
+    text = Localized(
+        nullable=False,
+        required=True,
+        metadata={"description": "The link's text as published."},
+    )
+    url = HttpUrl(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where it leads; null where no source gives the address."},
+    )
+
+
+def Links(**kwargs) -> fields.List:  # noqa: N802
+    """The links a source shows on a record, in the source's order."""
+    metadata = {"description": "Links the sources show with it, in their order."}
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.List(fields.Nested(LinkSchema), metadata=metadata, **kwargs)
+
+
 # --- Records ---------------------------------------------------------------------------------
 
 

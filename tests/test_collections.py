@@ -180,7 +180,7 @@ def test_modified_since_keeps_only_later_changes(client):
 
 
 def test_announcements_active_at(client):
-    # The face-mask recommendation has no known bounds: it counts as valid whenever asked.
+    # The face-mask recommendation was stated on 2021-02-25, with no start or end given.
     response = client.get("/v1/announcements?active_at=2021-03-01T12:00:00%2B02:00")
     assert response.json["count"] == 1
 

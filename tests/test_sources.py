@@ -7,10 +7,15 @@ the Uusix sites."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_facts import get_ok
+from conftest import DATA_DIR, get_all
+from test_facts import get_ok, loc
+
+from api import create_app
+from api.db import db
 
 S15 = (
     "https://www.hel.fi/fi/sosiaali-ja-terveyspalvelut/sosiaalinen-ja-taloudellinen-tuki/"
@@ -39,6 +44,103 @@ SHOPS = [
 def at(instant: str) -> str:
     """An instant as a query-string value, its `+` encoded."""
     return quote(instant, safe="")
+
+
+# --- Point 8: the links the page shows, and the announcement's dates ---------------------------
+
+
+def test_the_page_links_are_published_with_their_text_and_no_guessed_address(client):
+    """Was: the link under the face-mask announcement, the link to the Finnish staff page and the
+    link after the duties list were missing. Now: each is on its record with the page's text and
+    `url: null` (no source gives the addresses)."""
+    [announcement] = get_all(client, "/v1/announcements")
+    assert announcement["links"] == [
+        {"text": loc(en="Read more here: Coronavirus updates from Helsinki"), "url": None}
+    ]
+    team = get_ok(client, "/v1/organizations/social-rehabilitation-team")
+    assert team["links"] == [
+        {
+            "text": loc(en="Click here to access the social rehabilitation staff page in Finnish"),
+            "url": None,
+        },
+        {
+            "text": loc(
+                en="Click here for more information about training and employment work "
+                "activities for people with disabilities"
+            ),
+            "url": None,
+        },
+    ]
+    for org_id in ("city-of-helsinki", "social-services-and-health-care-division"):
+        assert get_ok(client, f"/v1/organizations/{org_id}")["links"] == []
+    # Only in English: the English page shows them; no other language's text is invented.
+    assert get_ok(client, "/v1/organizations/social-rehabilitation-team?lang=fi")["links"] == [
+        {"text": {"fi": None}, "url": None},
+        {"text": {"fi": None}, "url": None},
+    ]
+
+
+def test_the_spec_describes_links_with_one_schema(client):
+    spec = get_ok(client, "/v1/openapi.json")
+    schemas = spec["components"]["schemas"]
+    link = schemas["Link"]
+    assert set(link["required"]) == {"text", "url"}
+    assert "null" in str(link["properties"]["url"]) and "no source" in str(link)
+    for record in ("Organization", "Announcement"):
+        assert schemas[record]["properties"]["links"]["items"] == {
+            "$ref": "#/components/schemas/Link"
+        }
+
+
+@pytest.mark.parametrize(
+    ("instant", "active"),
+    [
+        ("2019-03-15T10:00:00+02:00", False),  # was active: years before any source
+        ("2021-02-24T23:59:00+02:00", False),  # the day before the page that shows it
+        ("2021-02-25T00:00:00+02:00", True),  # stated_on
+        ("2021-12-31T12:00:00+02:00", True),
+        ("2022-02-25T23:59:00+02:00", True),  # stated_on + 365 days, inclusive
+        ("2022-02-26T00:00:00+02:00", False),
+        ("2026-03-15T10:00:00+02:00", False),  # was active: years after any source
+    ],
+)
+def test_the_face_mask_announcement_is_active_only_as_long_as_a_source_backs_it(
+    client, instant, active
+):
+    """Was: with no dates of its own it was "active" in 2019 and in 2026. Now: from the day the
+    page showed it (25.02.2021, its `stated_on`; no start or end is given) up to the knowledge
+    horizon after that day."""
+    [announcement] = get_all(client, "/v1/announcements")
+    assert (announcement["stated_on"], announcement["valid_from"]) == ("2021-02-25", None)
+    assert announcement["valid_until"] is None
+    found = get_all(client, f"/v1/announcements?active_at={at(instant)}")
+    assert [a["id"] for a in found] == (["face-masks-in-social-and-health-care"] if active else [])
+
+
+def test_the_announcement_horizon_is_the_setting(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "KNOWLEDGE_HORIZON_DAYS": 30})
+    client = app.test_client()
+    try:
+        url = "/v1/announcements?active_at="
+        assert client.get(url + at("2021-03-27T12:00:00+02:00")).json["count"] == 1
+        assert client.get(url + at("2021-03-28T12:00:00+02:00")).json["count"] == 0
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_the_active_at_rule_is_documented(client):
+    spec = get_ok(client, "/v1/openapi.json")
+    [parameter] = [
+        p
+        for p in spec["paths"]["/v1/announcements"]["get"]["parameters"]
+        if p["name"] == "active_at"
+    ]
+    for phrase in ("stated_on", "valid_from", "valid_until", "KNOWLEDGE_HORIZON_DAYS", "never"):
+        assert phrase in parameter["description"]
+    readme = (Path(DATA_DIR).parent / "README.md").read_text(encoding="utf-8")
+    assert "KNOWLEDGE_HORIZON_DAYS" in readme and "`active_at=<instant>`" in readme
 
 
 # --- Errors that teach -----------------------------------------------------------------------
