@@ -17,6 +17,7 @@ from test_facts import UUSIX_PAGE, get_ok, loc
 
 from api import create_app
 from api.db import db
+from api.tokens import create_token
 
 S15 = (
     "https://www.hel.fi/fi/sosiaali-ja-terveyspalvelut/sosiaalinen-ja-taloudellinen-tuki/"
@@ -243,6 +244,145 @@ def test_the_active_at_rule_is_documented(client):
         assert phrase in parameter["description"]
     readme = (Path(DATA_DIR).parent / "README.md").read_text(encoding="utf-8")
     assert "KNOWLEDGE_HORIZON_DAYS" in readme and "`active_at=<instant>`" in readme
+
+
+# --- Point 9: ways in from a unit ------------------------------------------------------------
+
+
+def test_i_was_referred_can_i_start_at_pakila_and_how(client):
+    """Was: the unit's answer and /access-channels?unit_id=pakila-work-centre gave no referral
+    route; it took three calls and knowing the service. Now two calls: the unit's `ways_in` says
+    who refers to each service offered there, and its status on that day says whether new
+    clients are admitted."""
+    unit = get_ok(client, "/v1/units/pakila-work-centre")
+    assert not [c for c in unit["access_channels"] if c["type"] in ("referral", "contact")]
+    ways_in = {channel["id"]: channel for channel in unit["ways_in"]}
+    assert list(ways_in) == sorted(ways_in)
+    assert sorted(ways_in) == sorted([*REFERRALS_TO_REHAB, "referral-social-rehabilitation-team"])
+    for channel_id in REFERRALS_TO_REHAB:
+        assert ways_in[channel_id]["service_ids"] == ["rehabilitating-work-activities"]
+    team = ways_in["referral-social-rehabilitation-team"]
+    assert team["name"]["en"] == "The social rehabilitation team"
+    assert team["service_ids"] == ["work-activities-for-people-with-disabilities"]
+    assert ways_in["referral-helsinki-typ"]["description"]["en"].startswith("The multisectoral")
+    status = get_ok(
+        client, f"/v1/units/pakila-work-centre/status?at={at('2021-03-01T10:00:00+02:00')}"
+    )
+    assert status["new_clients_admitted"] is True
+
+
+@pytest.mark.parametrize(
+    ("unit_id", "expected"),
+    [
+        ("social-rehabilitation-office", CONTACTS),
+        ("uusix-kylasaari", REFERRALS_TO_REHAB),
+        ("pakila-shop-and-pick-up-point", []),
+    ],
+)
+def test_ways_in_are_the_referral_and_contact_routes_of_the_services_offered(
+    client, unit_id, expected
+):
+    unit = get_ok(client, f"/v1/units/{unit_id}")
+    assert [channel["id"] for channel in unit["ways_in"]] == expected
+    for channel in unit["ways_in"]:
+        assert set(channel["service_ids"]) & set(unit["service_ids"])
+    listed = [u for u in get_all(client, "/v1/units?page_size=500") if u["id"] == unit_id]
+    assert listed[0]["ways_in"] == unit["ways_in"]
+
+
+def test_the_unit_filter_on_access_channels_includes_the_ways_in(client):
+    """Was: `unit_id=pakila-work-centre` gave Pakila's addresses, phone and web page, and the
+    distance service, but no referral route. Now it also gives the unit's ways in."""
+    found = get_all(client, "/v1/access-channels?unit_id=pakila-work-centre&page_size=500")
+    ids = [channel["id"] for channel in found]
+    unit = get_ok(client, "/v1/units/pakila-work-centre")
+    own = [channel["id"] for channel in unit["access_channels"]]
+    assert ids == sorted([*own, *(channel["id"] for channel in unit["ways_in"])])
+    assert "pakila-work-centre-phone" in ids and "referral-te-services" in ids
+    # Only the referral and contact routes of its services: not the office's address.
+    several = get_all(
+        client, "/v1/access-channels?unit_id=pakila-work-centre,uusix-kylasaari&type=referral"
+    )
+    assert [c["id"] for c in several] == sorted(
+        [*REFERRALS_TO_REHAB, "referral-social-rehabilitation-team"]
+    )
+    office = get_all(client, "/v1/access-channels?unit_id=social-rehabilitation-office")
+    assert "referral-social-rehabilitation-team" not in [c["id"] for c in office]
+
+
+def test_the_spec_documents_ways_in(client):
+    spec = get_ok(client, "/v1/openapi.json")
+    ways_in = spec["components"]["schemas"]["Unit"]["properties"]["ways_in"]
+    assert "referral" in ways_in["description"] and "contact" in ways_in["description"]
+    [parameter] = [
+        p
+        for p in spec["paths"]["/v1/access-channels"]["get"]["parameters"]
+        if p["name"] == "unit_id"
+    ]
+    assert "ways_in" in parameter["description"]
+
+
+def _token(app, *scopes: str) -> str:
+    with app.app_context():
+        session = db.new_session()
+        with session.begin():
+            value = create_token(session, "sources-editor", list(scopes), None)
+        session.close()
+    return value
+
+
+def test_editing_a_referral_route_re_versions_the_units_that_embed_it(app, client):
+    """A unit's published form embeds its ways in, so renaming the TE services route gives every
+    unit offering rehabilitating work activities a new version (new `modified_at`, ETag and
+    history), and leaves a unit that does not offer it as it was."""
+    pakila_url = "/v1/units/pakila-work-centre"
+    before = client.get(pakila_url)
+    office_before = get_ok(client, "/v1/units/social-rehabilitation-office")
+    offering = [
+        u["id"] for u in get_all(client, "/v1/units?service_id=rehabilitating-work-activities")
+    ]
+    stamps = {u: get_ok(client, f"/v1/units/{u}")["modified_at"] for u in offering}
+
+    url = "/v1/access-channels/referral-te-services"
+    headers = {
+        "Authorization": f"Bearer {_token(app, 'write:channels')}",
+        "If-Match": client.get(url).headers["ETag"],
+    }
+    response = client.patch(url, json={"name": {"en": "TE Office"}}, headers=headers)
+    assert response.status_code == 200, response.json
+
+    for unit_id in offering:
+        unit = get_ok(client, f"/v1/units/{unit_id}")
+        assert unit["modified_at"] > stamps[unit_id], unit_id
+        names = {c["id"]: c["name"]["en"] for c in unit["ways_in"]}
+        assert names["referral-te-services"] == "TE Office"
+    again = client.get(pakila_url, headers={"If-None-Match": before.headers["ETag"]})
+    assert again.status_code == 200
+    earlier = get_ok(client, f"{pakila_url}?as_of={at(before.json['modified_at'])}")
+    assert {c["id"]: c["name"]["en"] for c in earlier["ways_in"]}["referral-te-services"] == (
+        "TE services"
+    )
+    assert get_ok(client, "/v1/units/social-rehabilitation-office") == office_before
+
+
+def test_moving_a_referral_route_to_another_service_re_versions_both_sides(app, client):
+    """The units that lose the route and those that gain it each get a new version."""
+    url = "/v1/access-channels/referral-te-services"
+    before = {
+        unit_id: get_ok(client, f"/v1/units/{unit_id}")["modified_at"]
+        for unit_id in ("pakila-work-centre", "social-rehabilitation-office", "uusix-workshops")
+    }
+    headers = {
+        "Authorization": f"Bearer {_token(app, 'write:channels')}",
+        "If-Match": client.get(url).headers["ETag"],
+    }
+    response = client.patch(url, json={"service_ids": ["social-rehabilitation"]}, headers=headers)
+    assert response.status_code == 200, response.json
+    for unit_id, stamp in before.items():
+        unit = get_ok(client, f"/v1/units/{unit_id}")
+        assert unit["modified_at"] > stamp, unit_id
+        has_it = "referral-te-services" in [c["id"] for c in unit["ways_in"]]
+        assert has_it == (unit_id == "social-rehabilitation-office"), unit_id
 
 
 # --- Point 12: Finnish addresses -------------------------------------------------------------
