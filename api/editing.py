@@ -25,6 +25,7 @@ from api.loader import (
     stamp_representations,
 )
 from api.models import (
+    WAYS_IN_TYPES,
     AccessChannel,
     NoticeVersion,
     OpeningHours,
@@ -321,11 +322,27 @@ def _related(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, 
 EMBEDDED_WHOLE = ("access-channels", "opening-hours")
 
 
+def _ways_in_to(session: Session, channel_ids: list[str]) -> set[tuple[str, str]]:
+    """The units offering a service that these channels, where they are referral or contact
+    channels, lead to: a unit embeds those whole (`ways_in`). A write computes this before and
+    after it, so a channel that stops or starts being one is covered."""
+    if not channel_ids:
+        return set()
+    found = (
+        select(unit_services.c.unit_id)
+        .join(channel_services, channel_services.c.service_id == unit_services.c.service_id)
+        .join(AccessChannel, AccessChannel.id == channel_services.c.access_channel_id)
+        .where(AccessChannel.id.in_(channel_ids), AccessChannel.type.in_(WAYS_IN_TYPES))
+    )
+    return {("units", unit_id) for unit_id in session.scalars(found)}
+
+
 def neighbourhood(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """The records whose published form may change when `records` change."""
     one_step = records | _related(session, records)
     embedded = {(kind, rid) for kind, rid in one_step if kind in EMBEDDED_WHOLE}
-    return one_step | _related(session, embedded)
+    channels = sorted(rid for kind, rid in embedded if kind == "access-channels")
+    return one_step | _related(session, embedded) | _ways_in_to(session, channels)
 
 
 def save(

@@ -63,6 +63,9 @@ def _link_table(name: str, left: str, right: str) -> Table:
     )
 
 
+# The channel types that tell a person how to get in to a service: who refers, who may contact.
+WAYS_IN_TYPES = ("referral", "contact")
+
 unit_services = _link_table("unit_services", "units", "services")
 channel_services = _link_table("access_channel_services", "access_channels", "services")
 channel_units = _link_table("access_channel_units", "access_channels", "units")
@@ -107,6 +110,8 @@ class Organization(Record, Base):
     type: Mapped[str] = mapped_column(String(50), index=True)
     name: Mapped[LocalizedText] = mapped_column(JSON)
     description: Mapped[LocalizedText | None] = mapped_column(JSON)
+    # [{"text": LocalizedText, "url": str | None}], as the sources show them.
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class Service(Record, Base):
@@ -160,6 +165,18 @@ class Unit(Record, Base):
     @property
     def service_ids(self) -> list[str]:
         return [service.id for service in self.services]
+
+    @property
+    def ways_in(self) -> list[AccessChannel]:
+        """How a person gets in: the referral and contact channels of the services offered
+        here, each once, by id."""
+        found = {
+            channel.id: channel
+            for service in self.services
+            for channel in service.access_channels
+            if channel.type in WAYS_IN_TYPES
+        }
+        return [found[key] for key in sorted(found)]
 
     def _first_channel(self, channel_type: str) -> AccessChannel | None:
         return next((c for c in self.access_channels if c.type == channel_type), None)
@@ -414,6 +431,7 @@ class Announcement(Record, Base):
     stated_on: Mapped[date | None] = mapped_column(Date)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class StaffDuty(Record, Base):

@@ -104,6 +104,13 @@ KINDS: dict[str, Kind] = {
                 selectinload(Unit.access_channels).selectinload(AccessChannel.services),
                 selectinload(Unit.access_channels).selectinload(AccessChannel.units),
                 selectinload(Unit.opening_hours),
+                # `ways_in`: the referral and contact channels of the services offered here.
+                *(
+                    selectinload(Unit.services)
+                    .selectinload(Service.access_channels)
+                    .selectinload(embedded)
+                    for embedded in (AccessChannel.services, AccessChannel.units)
+                ),
             ),
         ),
         Kind(

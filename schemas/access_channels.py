@@ -184,7 +184,11 @@ class AccessChannelQueryArgsSchema(ListArgsSchema):
     service_id = IdFilter(
         "Only channels leading to this service.", "rehabilitating-work-activities"
     )
-    unit_id = IdFilter("Only channels leading to this unit.", "uusix-workshops")
+    unit_id = IdFilter(
+        "Only the ways in to this unit: channels linked to it, and the `referral` and "
+        "`contact` channels of the services offered there (the unit's `ways_in`).",
+        "pakila-work-centre",
+    )
     type = IdFilter("Only channels of this type (`referral`, `phone`, ...).", "referral")
 
 

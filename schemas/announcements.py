@@ -7,6 +7,7 @@ from schemas.common import (
     Id,
     IdFilter,
     Instant,
+    Links,
     ListArgsSchema,
     Localized,
     RecordInputSchema,
@@ -32,6 +33,7 @@ class AnnouncementSchema(RecordSchema):
         allow_none=True,
         metadata={"description": "Last day (inclusive); null = not given."},
     )
+    links = Links(required=True)
 
 
 class AnnouncementInputSchema(RecordInputSchema):
@@ -41,6 +43,7 @@ class AnnouncementInputSchema(RecordInputSchema):
     stated_on = DataDay()
     valid_from = DataDay()
     valid_until = DataDay()
+    links = Links(load_default=list)
 
     @validates_schema
     def _period_in_order(self, data, **_kwargs):
@@ -52,8 +55,11 @@ class AnnouncementInputSchema(RecordInputSchema):
 class AnnouncementQueryArgsSchema(ListArgsSchema):
     organization_id = IdFilter("Only announcements of this organization.", "city-of-helsinki")
     active_at = Instant(
-        "Only announcements valid at this instant (an unknown bound counts as open); days are "
-        "read in Europe/Helsinki.",
+        "Only announcements active at this instant, by what the sources back (days read in "
+        "Europe/Helsinki, inclusive): from `valid_from`, or without one from `stated_on`, up to "
+        "`valid_until`, or without one up to `stated_on` (else `valid_from`) plus the server's "
+        "knowledge horizon (`KNOWLEDGE_HORIZON_DAYS`, 365 days by default). An announcement "
+        "with neither `valid_from` nor `stated_on` is never active: no source says when it was.",
         "2021-03-15T10:00:00+02:00",
     )
 

@@ -229,6 +229,32 @@ class AddressSchema(Schema):
     )
 
 
+# --- Links ---------------------------------------------------------------------------------
+
+
+class LinkSchema(Schema):
+    """A link as a source shows it: its text in each language the source gives, and its
+    address, null where no source gives it (an address is never guessed)."""
+
+    text = Localized(
+        nullable=False,
+        required=True,
+        metadata={"description": "The link's text as published."},
+    )
+    url = HttpUrl(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Where it leads; null where no source gives the address."},
+    )
+
+
+def Links(**kwargs) -> fields.List:  # noqa: N802
+    """The links a source shows on a record, in the source's order."""
+    metadata = {"description": "Links the sources show with it, in their order."}
+    metadata.update(kwargs.pop("metadata", {}))
+    return fields.List(fields.Nested(LinkSchema), metadata=metadata, **kwargs)
+
+
 # --- Records ---------------------------------------------------------------------------------
 
 
@@ -365,9 +391,27 @@ def _in_supported_years(value: date | datetime) -> None:
         raise ValidationError("Supported years are 1900–2199.")
 
 
+# What an instant with an unencoded `+` looks like once a query string decodes it to a space.
+_PLUS_AS_SPACE = re.compile(r"^\S+T\S+ \d{2}(:?\d{2})?$")
+PLUS_AS_SPACE_MESSAGE = (
+    "The offset's `+` arrived as a space: in a query string `+` means a space. Write it as "
+    "`%2B` (`2021-03-15T10:00:00%2B02:00`), or give the instant in UTC with `Z` "
+    "(`2021-03-15T08:00:00Z`)."
+)
+
+
+class InstantField(fields.AwareDateTime):
+    """An aware RFC 3339 instant that explains the most common mistake in writing one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and _PLUS_AS_SPACE.match(value):
+            raise ValidationError(PLUS_AS_SPACE_MESSAGE)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Instant(description: str, example: str) -> fields.AwareDateTime:  # noqa: N802
     """A query-string instant: RFC 3339 with an offset, years 1900–2199."""
-    return fields.AwareDateTime(
+    return InstantField(
         validate=_in_supported_years,
         metadata={"description": description, "example": example, "pattern": YEAR_PATTERN},
     )

@@ -6,6 +6,7 @@ from schemas.common import (
     Format,
     Id,
     IdFilter,
+    Links,
     ListArgsSchema,
     Localized,
     RecordInputSchema,
@@ -23,6 +24,7 @@ class OrganizationSchema(RecordSchema):
     type = Enum(ORGANIZATION_TYPES, "Kind of organization.", required=True)
     name = Localized(nullable=False, required=True)
     description = Localized(required=True)
+    links = Links(required=True)
 
 
 class OrganizationInputSchema(RecordInputSchema):
@@ -30,6 +32,7 @@ class OrganizationInputSchema(RecordInputSchema):
     type = Choice(ORGANIZATION_TYPES, "Kind of organization.", required=True)
     name = Localized(nullable=False, required=True)
     description = Localized(load_default=None)
+    links = Links(load_default=list)
 
 
 class OrganizationQueryArgsSchema(ListArgsSchema):

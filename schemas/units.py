@@ -103,7 +103,22 @@ class UnitSchema(RecordSchema):
         allow_none=True,
         metadata={"description": "From the unit's first `web_page` channel, or null."},
     )
-    access_channels = fields.List(fields.Nested(AccessChannelSchema), required=True)
+    access_channels = fields.List(
+        fields.Nested(AccessChannelSchema),
+        required=True,
+        metadata={"description": "The unit's own channels: those linked to the unit."},
+    )
+    ways_in = fields.List(
+        fields.Nested(AccessChannelSchema),
+        required=True,
+        metadata={
+            "description": "How a person gets in: the `referral` and `contact` channels of the "
+            "services offered here, each once, ordered by id. A referral channel's `name` says "
+            "who refers a client, a contact channel's `name` and `contact_by` who may make "
+            "contact; `service_ids` say which services each leads to. The unit's own channels "
+            "are in `access_channels`."
+        },
+    )
     opening_hours = fields.List(fields.Nested(OpeningHoursSchema), required=True)
     distance_m = fields.Integer(
         allow_none=True,

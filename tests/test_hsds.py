@@ -454,18 +454,32 @@ def test_the_summer_closure_temporarily_closes_rehabilitating_work_activities(cl
     rehab = view["services"][hsds.hsds_id("service", "rehabilitating-work-activities")]
     assert rehab["status"] == "temporarily closed"
     assert summer_text in rehab["alert"]
-    # Also offered at the office, which the notice does not close: active, with the alert, and
-    # closed only at the three sites.
+    # Closed wherever it is offered: at the three sites and at Uusix's two sites below them.
+    rows = {
+        sal["location"]["external_identifier"]: sal["status"]
+        for sal in rehab["service_at_locations"]
+    }
+    assert rows == {
+        unit_id: "temporarily closed"
+        for unit_id in (
+            "pakila-work-centre",
+            "non-institutional-work-activities",
+            "uusix-workshops",
+            "uusix-kylasaari",
+            "uusix-suvilahti",
+        )
+    }
+    # Work activities for the disabled are offered at the three sites only (not at the office,
+    # which no source says offers them), so they are closed too.
     disabled = view["services"][
         hsds.hsds_id("service", "work-activities-for-people-with-disabilities")
     ]
-    assert disabled["status"] == "active" and summer_text in disabled["alert"]
+    assert disabled["status"] == "temporarily closed" and summer_text in disabled["alert"]
     rows = {
-        view_sal["location"]["external_identifier"]: view_sal["status"]
-        for view_sal in disabled["service_at_locations"]
+        sal["location"]["external_identifier"]: sal["status"]
+        for sal in disabled["service_at_locations"]
     }
     assert rows == {
-        "social-rehabilitation-office": "active",
         "pakila-work-centre": "temporarily closed",
         "non-institutional-work-activities": "temporarily closed",
         "uusix-workshops": "temporarily closed",

@@ -185,6 +185,8 @@ def test_are_new_clients_admitted_to_rehabilitating_work_activities(client, inst
     assert [entry["unit"]["id"] for entry in body["units"]] == [
         "non-institutional-work-activities",
         "pakila-work-centre",
+        "uusix-kylasaari",
+        "uusix-suvilahti",
         "uusix-workshops",
     ]
     assert all(entry["status"]["new_clients_admitted"] is admitted for entry in body["units"])

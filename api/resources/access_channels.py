@@ -1,11 +1,11 @@
 """`/v1/access-channels`: every way in to a service or unit."""
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 
 from api.editor import record_as_of, register_editing
 from api.headers import versioned_by_record
 from api.http import Blueprint, get_or_404, paginate
-from api.models import AccessChannel, Service, Unit
+from api.models import WAYS_IN_TYPES, AccessChannel, Service, Unit
 from api.queries import filter_common, where_in, where_related
 from api.representations import KINDS
 from schemas.access_channels import (
@@ -39,10 +39,24 @@ def list_access_channels(args):
     """
     statement = select(AccessChannel)
     statement = where_related(statement, AccessChannel.services, Service.id, args.get("service_id"))
-    statement = where_related(statement, AccessChannel.units, Unit.id, args.get("unit_id"))
+    statement = where_leads_to_unit(statement, args.get("unit_id"))
     statement = where_in(statement, AccessChannel.type, args.get("type"))
     statement = filter_common(statement, AccessChannel, args)
     return paginate(statement, (AccessChannel.id,), args, CHANNEL_OPTIONS)
+
+
+def where_leads_to_unit(statement: Select, unit_ids: list[str] | None) -> Select:
+    """Channels linked to one of the units, and the ways in to the services offered there
+    (the units' `ways_in`)."""
+    if unit_ids is None:
+        return statement
+    offered_there = AccessChannel.services.any(Service.units.any(Unit.id.in_(unit_ids)))
+    return statement.where(
+        or_(
+            AccessChannel.units.any(Unit.id.in_(unit_ids)),
+            and_(AccessChannel.type.in_(WAYS_IN_TYPES), offered_there),
+        )
+    )
 
 
 @blp.route("/<channel_id>")

@@ -1,12 +1,15 @@
 """`/v1/announcements`: city-wide announcements such as the face-mask recommendation."""
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
 
 from api.editor import record_as_of, register_editing
 from api.headers import versioned_by_record
 from api.http import Blueprint, get_or_404, paginate
 from api.models import Announcement
-from api.queries import filter_common, where_in, where_valid_on
+from api.queries import filter_common, local_date, where_in
 from schemas.announcements import (
     AnnouncementPageSchema,
     AnnouncementQueryArgsSchema,
@@ -22,6 +25,24 @@ blp = Blueprint(
 )
 
 
+def where_active_at(statement: Select, instant: datetime | None) -> Select:
+    """Active on the local day of `instant` by what the sources back: from `valid_from` (else
+    `stated_on`) up to `valid_until` (else `stated_on`, or `valid_from`, plus the knowledge
+    horizon). With neither a start nor a `stated_on`, never."""
+    if instant is None:
+        return statement
+    day = local_date(instant)
+    horizon = timedelta(days=current_app.config["KNOWLEDGE_HORIZON_DAYS"])
+    said_on = func.coalesce(Announcement.stated_on, Announcement.valid_from)
+    return statement.where(
+        func.coalesce(Announcement.valid_from, Announcement.stated_on) <= day,
+        or_(
+            Announcement.valid_until >= day,
+            and_(Announcement.valid_until.is_(None), said_on >= day - horizon),
+        ),
+    )
+
+
 @blp.route("")
 @blp.arguments(AnnouncementQueryArgsSchema, location="query")
 @blp.response(200, AnnouncementPageSchema)
@@ -34,9 +55,7 @@ def list_announcements(args):
     """
     statement = select(Announcement)
     statement = where_in(statement, Announcement.organization_id, args.get("organization_id"))
-    statement = where_valid_on(
-        statement, Announcement.valid_from, Announcement.valid_until, args.get("active_at")
-    )
+    statement = where_active_at(statement, args.get("active_at"))
     statement = filter_common(statement, Announcement, args)
     return paginate(statement, (Announcement.id,), args)
 

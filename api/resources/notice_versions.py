@@ -85,10 +85,10 @@ def get_notice_version(args, version_id):
 def compare_notice_versions(args, version_id):
     """What changed in a version
 
-    Compared with `since_version` (default: the version it replaced): the statements it added, the ones
-    it dropped, and each statement it revised with every field that differs (`before`,
-    `after`). A later statement revises an earlier one through `supersedes_id`, followed over
-    any number of versions.
+    Compared with `since_version` (default: the version it replaced): the statements it
+    added, the ones it dropped, and each statement it revised with every field that differs
+    (`before`, `after`). A later statement revises an earlier one through `supersedes_id`,
+    followed over any number of versions.
     """
     version = get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
     since_id = args.get("since_version") or version.replaces_id
