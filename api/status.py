@@ -26,8 +26,9 @@ the state is `unknown` and the flag null, with the reason.
 3. The flags come only from what statements say. `open_to_public` and `open_to_current_clients`
    are false when the state is `closed`; otherwise, while the hours say open, what the notices
    in force say (any false wins over true), else null. `new_clients_admitted` is an admission
-   policy, not a time of day: what the notices say (false wins), false under a `closed` notice,
-   else null. `delivery_mode`: distance > partly_distance > on_site among the notices, else null.
+   policy, not a time of day: what the notices say (false wins), else null — a closing notice
+   that says nothing about clients (a shop's) says nothing about them. `delivery_mode`:
+   distance > partly_distance > on_site among the notices, else null.
 4. `open_to_anyone`, the badge: false when `closed`, null when `unknown`, else true (the hours
    say open and someone is served).
 
@@ -453,8 +454,6 @@ def verdict(notices: Iterable[Notice], hours: str | None, *, whole_day: bool = F
     else:
         public = current = None
     admitted = _combine(n.new_clients_admitted for n in notices)
-    if closed_by_notice and admitted is None:
-        admitted = False
     modes = [n.delivery_mode for n in notices if n.delivery_mode in DELIVERY_ORDER]
     delivery = min(modes, key=DELIVERY_ORDER.index) if modes else None
     return Verdict(state, public, current, admitted, delivery)

@@ -109,7 +109,7 @@ class UnitStatusSchema(OutputSchema):
     )
     new_clients_admitted = _tri_state(
         "new clients are being admitted (a policy, not a time of day): what the notices in "
-        "force say, false under a closing notice, else null"
+        "force say, else null (a closing notice silent on it leaves it null)"
     )
     delivery_mode = Enum(
         DELIVERY_MODES,

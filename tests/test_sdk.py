@@ -189,13 +189,13 @@ def test_the_python_client_reads_a_status(sdk, api_client, server):
     from social_services_client.api.units import get_unit_status
     from social_services_client.models import UnitStatus
 
-    at = datetime(2021, 3, 15, 10, tzinfo=HELSINKI)
+    at = datetime(2021, 2, 25, 10, tzinfo=HELSINKI)
     status = get_unit_status.sync("pakila-work-centre", client=api_client, at=at)
     assert isinstance(status, UnitStatus)
     assert status.unit_id == "pakila-work-centre"
     assert status.at == at
     assert status.state == "new_clients_admitted"
-    assert status.open_to_public is True
+    assert (status.open_to_anyone, status.open_to_public) == (True, None)
     assert status.since is not None and status.since <= at < status.next_change
     assert status.decided_by.regular_hours_ids == ["pakila-work-centre-weekdays"]
     # The typed model says what the wire says.

@@ -88,20 +88,7 @@ def test_no_staff_duty_is_linked_to_a_service(client):
     assert sum(a.get("link_type") == "staff_duty" for a in full["attributes"]) == 8
 
 
-ENGINE_FLAGS = pytest.mark.xfail(
-    strict=True,
-    reason="the flag comes from the status engine (api/status.py: a `closed` notice makes "
-    "new_clients_admitted false), which the status rewrite of issue 14 owns",
-)
-
-
-@pytest.mark.parametrize(
-    "unit_id",
-    [
-        *(pytest.param(shop, marks=ENGINE_FLAGS) for shop in SHOPS[:3]),
-        "uusix-pop-up-shop-hakaniemi",  # never closed by a notice: null already
-    ],
-)
+@pytest.mark.parametrize("unit_id", SHOPS)
 def test_shops_get_no_client_admission_flag(client, unit_id):
     """Was: a closed shop answered `new_clients_admitted: false`, though no statement about the
     shops says anything about clients. Now: null, at every date a notice covers them."""
@@ -130,6 +117,8 @@ def test_every_inference_left_is_listed_and_names_records_that_exist(client):
         "staff-duties",
         "organizations",
         "status-notices",
+        "notice-versions",
+        "opening-hours",
         "announcements",
     ):
         for record in get_all(client, f"/v1/{collection}?page_size=500"):

@@ -385,7 +385,7 @@ def test_overlapping_notices_the_more_restrictive_wins():
     assert (february.state, february.open_to_public, february.new_clients_admitted) == (
         "closed",
         False,
-        False,
+        None,  # the closing notice says nothing about new clients
     )
     assert february.next_change == local("2021-03-01 00:00")
 

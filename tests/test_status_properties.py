@@ -148,8 +148,6 @@ def one_timeline(notices: list[Notice], schedule: str | None) -> tuple:
     else:
         public = current = None
     admitted = combined(n.new_clients_admitted for n in notices)
-    if closed_notice and admitted is None:
-        admitted = False
     modes = [n.delivery_mode for n in notices if n.delivery_mode]
     mode = next((m for m in ("distance", "partly_distance", "on_site") if m in modes), None)
     return (state, public, current, admitted, mode)
