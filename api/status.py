@@ -1,45 +1,15 @@
 """The opening-status engine: "is it open, for whom, since when, and says who?" at any instant,
 for one unit. Plain functions over plain data (no Flask, no database): the API, the derived
 tables behind the status filters and the tests feed it `UnitFacts` and read back a `Status`,
-per-day `DayHours` or the per-day `Period`s the SQL filters read. The rules are written here
-once; the README and the API docs quote them.
+per-day `DayHours` or the per-day `Period`s the SQL filters read.
 
-**What the sources say on a day.** Each notice statement has a window (api.notices): the days
-its own dates give, the day its version took effect, the day the next version replaced it, and
-the last day it can be trusted. Where the sources do not give the day a version took effect,
-both possibilities are kept: a *world* in which it had, and one in which it had not. A
-statement past its trust horizon may or may not still hold: both are kept too. Every answer is
-worked out in every world; where the worlds agree, that is the answer; where they disagree,
-the state is `unknown` and the flag null, with the reason.
-
-**In one world, at an instant:**
-
-1. Opening hours: exception periods (holidays, summer closures) replace the regular weekly
-   hours on their days; a weekday no span covers is closed; spans may run past midnight; times
-   are wall-clock in the unit's zone. Hours count only while valid and trusted (`verified_on`
-   plus the horizon, for hours with no end). They say `open`, `closed`, or nothing (no hours).
-2. The state: a `closed` notice in force, or hours that say closed, close the unit. Otherwise
-   the hours must say open: an instant with no hours is `unknown` (a notice that a unit
-   operates does not say when). Otherwise the most restrictive state among the notices in
-   force (closed > current_clients_only > new_clients_not_admitted > distance_service >
-   new_clients_admitted > open > activity_not_organised), or `open` from the hours alone.
-3. The flags come only from what statements say. `open_to_public` and `open_to_current_clients`
-   are false when the state is `closed`; otherwise, while the hours say open, what the notices
-   in force say (any false wins over true), else null. `new_clients_admitted` is an admission
-   policy, not a time of day: what the notices say (false wins), else null — a closing notice
-   that says nothing about clients (a shop's) says nothing about them. `delivery_mode`:
-   distance > partly_distance > on_site among the notices, else null.
-4. `open_to_anyone`, the badge: false when `closed`, null when `unknown`, else true (the hours
-   say open and someone is served).
-
-A day (`day_hours`) is read the same way, except that a notice's state holds for the whole day
-without hours (it says what the day is, not when the doors open).
-
-`since` is the instant the present answer began: the last change of the state, or of a flag
-that was known before it (a flag that only became known is not a change the sources date);
-null where the state before it was unknown, or the state is unknown now. `next_change` is the next
-instant the answer changes, possibly to `unknown` (when the sources run out). Both are searched
-up to `SEARCH_DAYS` away.
+The rules are `STATUS_RULES` below, as the README and the API docs state them; when each notice
+statement is in force and trusted comes from api.notices. How they are worked out here: each
+day, `notices_on` lists every set of notices that can be in force (a *world*: one per
+possibility the sources leave open, an undated version having taken effect or not, a statement
+past its horizon holding or not); `verdict` applies the rules of one world with what the hours
+say at the instant (`schedule_at`); `agreed` keeps what every world says, `unknown` / null
+elsewhere; `_reasons` says why.
 """
 
 from __future__ import annotations
@@ -51,6 +21,57 @@ from itertools import combinations, product
 from zoneinfo import ZoneInfo
 
 from api.notices import Window
+
+STATUS_RULES = """\
+1. **Versions.** A published notice comes in versions (`/v1/notice-versions`): each a dated
+   publication of the whole notice, made of statements (`/v1/status-notices`). A version takes
+   effect on the day the source dates it, and replaces the whole earlier version from then on.
+   Where no source dates a version, none is invented: the bounds the sources imply are
+   recorded instead (`published_not_before`, `published_not_after`, with `notes` saying how),
+   and between them both possibilities are kept.
+2. **A statement's days.** A statement is in force from its own `valid_from` (a dated claim
+   speaks for its own days) or else from the day its version took effect, until its own
+   `valid_until`, else the end the statement it repeats gave (a later source's silence does not
+   lift an end an earlier one gave for the same units), else its version's `valid_until`; and
+   never after the next version took effect. Statements publish `in_force_from` /
+   `in_force_until` only where the sources fix the day, and `in_force_bounds` always.
+3. **The knowledge horizon.** A statement or a set of opening hours with no end is trusted for
+   `KNOWLEDGE_HORIZON_DAYS` (365 by default) after a source last said it (`stated_on`,
+   `verified_on`, or its version's date; for an undated version, the earliest day it can have
+   been published). Past its `trusted_until`, what it says is unknown
+   (`reasons: past_horizon`, "no source newer than …").
+4. **Where the sources leave a day open** (an undated version, a statement past its horizon),
+   the answer is worked out for every possibility: what they agree on is the answer, and the
+   rest is `unknown` or null (`reasons: versions_disagree`).
+5. **At an instant.** A `closed` notice in force, or hours that say closed, close the unit.
+   Otherwise the hours must say open: at an instant with no known hours the state is `unknown`
+   (`reasons: no_hours`; a notice that a unit operates does not say when — the notice still
+   shows). Otherwise the most restrictive state of the notices in force (closed >
+   current_clients_only > new_clients_not_admitted > distance_service > new_clients_admitted >
+   open > activity_not_organised), or `open` from the hours alone. A day in
+   `/opening-hours` takes a notice's state for the whole day even without hours
+   (`hours_known: false`).
+6. **Flags come only from what statements say.** `open_to_public` and `open_to_current_clients`
+   are `false` when closed; while the hours say open, what the notices in force say (any false
+   wins); otherwise `null` — never `true` from opening hours alone. `new_clients_admitted` is an
+   admission policy, not a time of day: what the notices say, else `null` (a shop's closure
+   says nothing about clients, so it leaves this `null`). `open_to_anyone` (the badge) is
+   `false` when closed, `null` when unknown, else `true`: someone is served at that instant.
+7. **Hours.** Exception periods (holidays, summer closures) replace the regular weekly hours on
+   their days. Hours may have several spans a day and spans past midnight; a weekday no span
+   covers is closed. Times are wall-clock in the unit's `timezone`, across daylight-saving
+   changes. A unit whose `timezone` cannot be evaluated answers `unknown`
+   (`reasons: cannot_evaluate`) and never breaks a list.
+8. **Who a notice concerns.** A notice for a parent unit applies to its sub-units (only those
+   offering a service it names, if it names any); a notice naming only services applies to every
+   unit offering them.
+9. **Since and next change.** `since` is when the present answer began: the last change of the
+   state, or of a flag that was known before it; `null` where the state before it, or now, is
+   unknown. `next_change` is the next instant the answer changes, possibly to `unknown` where
+   the sources run out. Both are searched a year each way.
+"""
+"""The rules as the README and the API docs state them (a test keeps the README the same).
+The code below implements them; its docstrings say how."""
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

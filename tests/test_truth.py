@@ -303,3 +303,21 @@ def test_11_a_page_of_statuses_costs_a_fixed_number_of_queries(client, count_que
     count_queries.clear()
     client.get(f"/v1/units?include=status&page_size=500&at={at}")
     assert len(count_queries) == small
+
+
+# --- The rules, in one place ----------------------------------------------------------------
+
+
+def squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_readme_and_the_api_docs_state_the_same_rules(client):
+    from api.config import PROJECT_ROOT
+    from api.status import STATUS_RULES
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert squeeze(STATUS_RULES) in squeeze(readme)
+    spec = client.get("/v1/openapi.json").json
+    described = spec["paths"]["/v1/units/{unit_id}/status"]["get"]["description"]
+    assert squeeze(STATUS_RULES) in squeeze(described)

@@ -32,7 +32,7 @@ from api.queries import (
     where_state_at,
 )
 from api.representations import KINDS
-from api.status import opening_hours, status_at
+from api.status import STATUS_RULES, opening_hours, status_at
 from schemas.status import (
     MAX_RANGE_DAYS,
     DateRangeArgsSchema,
@@ -74,6 +74,10 @@ def list_units(args):
     id; this wins over `q`'s order) and gives each its `distance_m`; `bbox` keeps the units
     inside a box. Units without coordinates are excluded from `near` and `bbox` results.
     Cursors belong to the ordering they were issued for: keep the other parameters as they are.
+
+    `include=status` gives each unit `statuses`: its status at each instant of `at` (up to ten,
+    comma-separated; default now), the same answer as its `/status`, in a fixed number of
+    queries per page however many units it holds.
     """
     statement = select(Unit)
     statement = where_related(statement, Unit.services, Service.id, args.get("service_id"))
@@ -122,6 +126,15 @@ def get_unit(args, unit_id):
 
 # --- Opening status --------------------------------------------------------------------------
 
+STATUS_DESCRIPTION = (
+    "The unit's status at `at` (default now): the resulting `state`; `open_to_anyone`, the one "
+    "field a badge needs; whether it is open to the public, to current clients and to new "
+    "clients (each true, false or null for unknown); the delivery mode; `since` and "
+    "`next_change`; the notices behind it with their text, source, version and certainty; "
+    "`reasons` for whatever is unknown; and the date of the newest source behind it. The "
+    "rules:\n\n" + STATUS_RULES
+)
+
 
 def _facts_or_404(unit_id: str):
     """The engine's input for a unit, or the unit's 404 / 410 problem."""
@@ -134,25 +147,9 @@ def _facts_or_404(unit_id: str):
 @blp.arguments(StatusArgsSchema, location="query")
 @blp.response(200, UnitStatusSchema)
 @blp.errors(400, 404)
-@blp.doc(operationId="getUnitStatus")
+@blp.doc(operationId="getUnitStatus", description=STATUS_DESCRIPTION)
 def get_unit_status(args, unit_id):
-    """Is the unit open, for whom, and why
-
-    The unit's status at `at` (default now): the resulting state; whether it is open to the
-    public, to current clients and to new clients (each true, false or null for unknown); the
-    delivery mode; when this status began and when it next changes, where the data says; and
-    the notices, exception periods and regular hours that decided it.
-
-    Precedence: a `closed` notice in force closes the unit; otherwise hours that say closed at
-    that instant close it; otherwise the most restrictive state of the notices in force
-    (closed > current_clients_only > new_clients_not_admitted > distance_service >
-    new_clients_admitted > open > activity_not_organised) applies; otherwise the hours decide
-    (`open`), and with no hours and no notices the state is `unknown` — never closed or open.
-    Exception periods replace regular hours on their days. A newer version of a notice ends the
-    older one the day before it starts. Notices for a parent unit apply to its sub-units (only
-    those offering a named service, when the notice names services); notices naming only a
-    service apply to every unit offering it. Hours are wall-clock times in the unit's `timezone`.
-    """
+    """Is the unit open, for whom, since when, and says who"""
     facts = _facts_or_404(unit_id)
     return status_at(facts, args.get("at") or now_minute()).in_local_time()
 
