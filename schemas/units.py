@@ -210,16 +210,15 @@ class UnitQueryArgsSchema(ListArgsSchema):
     state = CommaSeparated(
         "(" + "|".join(STATUS_STATES) + ")",
         metadata={
-            "description": "Only units whose status at `at` has one of these states "
-            "(comma-separated).",
+            "description": "Only units whose status at `at` (its first instant) has one of "
+            "these states (comma-separated).",
             "example": "closed",
         },
     )
     at = Instants(
         metadata={
-            "description": "The instant `state` is read at, and the instants of the statuses "
-            "`include=status` adds (RFC 3339 with offset; default now). With `include=status`, "
-            "up to 10 comma-separated instants; `state` takes one.",
+            "description": "The instants of the statuses `include=status` adds, up to 10, "
+            "comma-separated (RFC 3339 with offset; default now); `state` is read at the first.",
             "example": "2021-03-15T10:00:00+02:00",
         }
     )
@@ -257,11 +256,6 @@ class UnitQueryArgsSchema(ListArgsSchema):
             "example": "24.9,60.15,25.1,60.25",
         },
     )
-
-    @validates_schema
-    def _one_instant_for_state(self, data, **_kwargs):
-        if "state" in data and len(data.get("at") or []) > 1:
-            raise ValidationError("`state` is read at one instant.", "at")
 
     @validates_schema
     def _geo_parameters_are_consistent(self, data, **_kwargs):
