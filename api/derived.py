@@ -159,7 +159,7 @@ def refresh_notice_windows(session: Session, horizon_days: int) -> set[tuple[str
             "in_force_until": bounds.in_force_until,
             "in_force_bounds": bounds.as_dict(),
             "trusted_until": window.trusted_until,
-            "window": window_json(window),
+            "in_force_window": window_json(window),
         }
         values["possibly_from"], values["possibly_until"] = possible_days(window)
         if _assign(statement, values):

@@ -27,7 +27,7 @@ def engine_notice(notice: StatusNotice) -> Notice:
     return Notice(
         id=notice.id,
         state=notice.state,
-        window=window_from(notice.window),
+        window=window_from(notice.in_force_window),
         open_to_public=notice.open_to_public,
         open_to_current_clients=notice.open_to_current_clients,
         new_clients_admitted=notice.new_clients_admitted,

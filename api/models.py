@@ -370,8 +370,8 @@ class StatusNotice(Record, Base):
 
     Derived by `api.notices` from the stated dates, the versions and the knowledge horizon:
     `in_force_from`, `in_force_until`, `in_force_bounds` and `trusted_until` (published);
-    `window`, the engine's input; `possibly_from` / `possibly_until`, the first and last day
-    it can have been in force and trusted, which make `active_at` a plain SQL filter.
+    `in_force_window`, the engine's input; `possibly_from` / `possibly_until`, the first and
+    last day it can have been in force and trusted, which make `active_at` a plain SQL filter.
     """
 
     __tablename__ = "status_notices"
@@ -393,7 +393,7 @@ class StatusNotice(Record, Base):
     in_force_until: Mapped[date | None] = mapped_column(Date, index=True)
     in_force_bounds: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     trusted_until: Mapped[date | None] = mapped_column(Date)
-    window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    in_force_window: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     possibly_from: Mapped[date | None] = mapped_column(Date)
     possibly_until: Mapped[date | None] = mapped_column(Date)
 

@@ -631,7 +631,7 @@ def _derived(connection) -> dict[str, list]:
             connection.execute(
                 text(
                     "SELECT id, in_force_from, in_force_until, trusted_until, possibly_from, "
-                    "possibly_until, CAST(window AS TEXT) FROM status_notices"
+                    "possibly_until, CAST(in_force_window AS TEXT) FROM status_notices"
                 )
             ).all()
         ),

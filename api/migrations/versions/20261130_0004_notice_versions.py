@@ -126,7 +126,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("in_force_bounds", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("trusted_until", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("window", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("in_force_window", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("possibly_from", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("possibly_until", sa.Date(), nullable=True))
         batch_op.create_index(
@@ -151,7 +151,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_status_notices_version_id"))
         batch_op.drop_column("possibly_until")
         batch_op.drop_column("possibly_from")
-        batch_op.drop_column("window")
+        batch_op.drop_column("in_force_window")
         batch_op.drop_column("trusted_until")
         batch_op.drop_column("in_force_bounds")
         batch_op.drop_column("version_id")
