@@ -74,10 +74,6 @@ class Start:
     earliest: date | None
     latest: date | None
 
-    @property
-    def exact(self) -> bool:
-        return self.earliest is not None and self.earliest == self.latest
-
     def started(self, day: date, assumed: dict[str, bool]) -> bool:
         """Whether it had taken effect by `day`; inside the bounds, as `assumed` for `key`."""
         if self.latest is not None and day >= self.latest:
@@ -192,10 +188,10 @@ def bounds_of(window: Window) -> Bounds:
 
 @dataclass
 class Derived:
-    """Everything derived: each statement's window and each version's start and bounds."""
+    """Everything derived: each statement's window, and the published bounds of statements and
+    versions."""
 
     windows: dict[str, Window] = field(default_factory=dict)
-    version_starts: dict[str, Start] = field(default_factory=dict)
     version_bounds: dict[str, Bounds] = field(default_factory=dict)
     statement_bounds: dict[str, Bounds] = field(default_factory=dict)
 
@@ -240,7 +236,7 @@ def derive(
         if statement.supersedes_id:
             superseding.setdefault(statement.supersedes_id, []).append(statement)
     horizon = timedelta(days=horizon_days)
-    derived = Derived(version_starts=starts)
+    derived = Derived()
 
     def own_start(statement: StatementDates) -> date | None:
         return statement.valid_from or (None if statement.version_id else statement.stated_on)
