@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import docs, headers, ratelimit
+from api import docs, editor, headers, ratelimit
 from api.config import Config, from_environment
 from api.db import db
 from api.http import Api, init_request_hooks
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.finalize_spec()
     ratelimit.document(api.spec)
+    editor.document_writes(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
     init_request_hooks(app)

@@ -30,7 +30,14 @@ from api import editing, tokens
 from api.db import db, lock_for_writing, utcnow
 from api.headers import forget_data_version, record_etag, record_token, varies_by_token
 from api.history import Actor, Recorder, as_of, versions_of
-from api.http import Blueprint, get_or_404, paginate, problem, requested_languages
+from api.http import (
+    Blueprint,
+    get_or_404,
+    paginate,
+    problem,
+    published_alternative,
+    requested_languages,
+)
 from api.models import IdempotencyKey, RecordVersion
 from api.representations import KINDS
 from schemas.common import LANGUAGES
@@ -377,6 +384,81 @@ RESPONSE_NAMES = {
 }
 
 
+def document_writes(spec) -> None:
+    """Say in the spec what a write needs: the `If-Match` header parameter (required by every
+    operation that answers 428 without it), the `ETag` header of each record response, and
+    OpenAPI links from every response that gives a record's ETag (its GET, its create, replace,
+    update and supersede) to the writes that take it as `If-Match`, so that a client, or a
+    stateful fuzzer, can follow a read to a write. Called on the apispec `APISpec` once every
+    blueprint is registered."""
+    spec.components.parameter(
+        "IfMatch",
+        "header",
+        {
+            "name": "If-Match",
+            "required": True,
+            "description": "The record's `ETag` from a GET (or from the write that made this "
+            "version). Without it the write answers 428; with one that no longer matches, "
+            "412 and the current ETag, so that a change made meanwhile is not overwritten.",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "example": '"3f2a9c41d0e7b5a8.0c1d2e3f4a5b"',
+            },
+        },
+    )
+    spec.components.header(
+        "ETag",
+        {
+            "description": "The version of this record as shown: send it as `If-Match` to change "
+            "or delete the record (see the operation's links).",
+            "schema": {"type": "string"},
+        },
+    )
+    paths = spec._paths
+    for operations in paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "428" in operation.get("responses", {}):
+                operation.setdefault("parameters", []).append(
+                    {"$ref": "#/components/parameters/IfMatch"}
+                )
+    for kind in editing.EDITABLE:
+        item_path = next(p for p in paths if p.startswith(f"/v1/{kind}/{{") and p.count("/") == 3)
+        param = item_path.rsplit("{", 1)[1].rstrip("}")
+        item = paths[item_path]
+        read = item["get"]
+        writes = [item["put"], item["patch"], item["delete"]]
+        sources = [
+            (read, "200", f"$request.path.{param}"),
+            (paths[f"/v1/{kind}"]["post"], "201", "$response.body#/id"),
+            (item["put"], "200", "$response.body#/id"),
+            (item["patch"], "200", "$response.body#/id"),
+        ]
+        if f"{item_path}/supersede" in paths:  # status notices: the new version is a record
+            writes.append(paths[f"{item_path}/supersede"]["post"])
+            sources.append((writes[-1], "201", "$response.body#/id"))
+        for source, status, record_id in sources:
+            response = source["responses"][status]
+            response.setdefault("headers", {})["ETag"] = {"$ref": "#/components/headers/ETag"}
+            links = response.setdefault("links", {})
+            if source is not read:
+                links[read["operationId"]] = {
+                    "operationId": read["operationId"],
+                    "parameters": {f"path.{param}": record_id},
+                    "description": "The record as published.",
+                }
+            for target in writes:
+                links[target["operationId"]] = {
+                    "operationId": target["operationId"],
+                    "parameters": {
+                        f"path.{param}": record_id,
+                        "header.If-Match": "$response.header.ETag",
+                    },
+                    "description": "A write to this version of the record, with its ETag as "
+                    "`If-Match`.",
+                }
+
+
 def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> None:
     """Add to a collection's blueprint: POST (create), PUT (replace), PATCH (merge patch),
     DELETE, and GET `/<id>/history`."""
@@ -576,10 +658,9 @@ def history_page(kind: str, record_id: str, args: dict) -> dict:
 
 
 def record_as_of(kind: str, record_id: str, args: dict):
-    """The record as published at `args["as_of"]`, from its history."""
+    """The record as published at `args["as_of"]`, from its history, in the `format` asked
+    for (built from the stored version as from a current record)."""
     instant = args["as_of"]
-    if args.get("format", "json") != "json":
-        raise BadRequest("`as_of` gives the JSON form only; leave out `format`.")
     version = as_of(db.session, kind, record_id, instant)
     noun = noun_text(kind)
     if version is None:
@@ -594,6 +675,8 @@ def record_as_of(kind: str, record_id: str, args: dict):
         )
     languages = requested_languages()
     data = _only_languages(version.data, languages) if languages else version.data
+    if args.get("format", "json") != "json":
+        return published_alternative(kind, args["format"], [data])
     return current_app.response_class(
         json.dumps(data, ensure_ascii=False), mimetype="application/json"
     )

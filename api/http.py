@@ -324,9 +324,15 @@ def negotiated_format(args: dict, *choices: str) -> str:
 
 def alternative_response(kind_name: str, fmt: str, data):
     """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
-    kind = KINDS[kind_name]
-    page = data if isinstance(data, dict) else None
-    records = [kind.dump(obj) for obj in page["results"]] if page else [kind.dump(data)]
+    dump = KINDS[kind_name].dump
+    if isinstance(data, dict):  # a page
+        return published_alternative(kind_name, fmt, [dump(obj) for obj in data["results"]], data)
+    return published_alternative(kind_name, fmt, [dump(data)])
+
+
+def published_alternative(kind_name: str, fmt: str, records: list[dict], page=None):
+    """The same from records in their published form: a page's, or one item's (also a version
+    from its history)."""
     if fmt == "geojson":
         body = feature_collection(records, page) if page else unit_feature(records[0])
     else:

@@ -507,7 +507,8 @@ class ItemArgsSchema(Schema):
     lang = LanguageFilter()
     as_of = Instant(
         "The record as it was published at this instant (RFC 3339 with offset), from its "
-        "history: 404 if it did not exist yet, 410 if it had been deleted. JSON only.",
+        "history: 404 if it did not exist yet, 410 if it had been deleted. In any `format` the "
+        "item offers.",
         "2021-03-15T12:00:00+02:00",
     )
 
