@@ -234,6 +234,9 @@ def check_if_match(obj) -> None:
                 "meanwhile by someone else is not overwritten.",
             )
         )
+    if not header.strip():
+        detail = "`If-Match` is empty: send the record's ETag (from a GET), or `*`."
+        abort(problem(400, detail, [_error("If-Match", "Empty.")]))
     current = record_token(obj)
     for candidate in header.split(","):
         value = candidate.strip()

@@ -85,6 +85,21 @@ class StrictFloat(fields.Float):
         return super()._validated(value)
 
 
+class StrictInteger(fields.Integer):
+    """A JSON integer: `3`, or `3.0`, the same number in JSON (and in JSON Schema); not `3.5`,
+    `"3"` or `true`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 class StrictBoolean(fields.Boolean):
     """JSON `true` or `false`: not `"yes"`, `1` or `"true"`."""
 

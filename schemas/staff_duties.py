@@ -10,6 +10,7 @@ from schemas.common import (
     Localized,
     RecordInputSchema,
     RecordSchema,
+    StrictInteger,
     page_of,
 )
 
@@ -29,9 +30,7 @@ class StaffDutySchema(RecordSchema):
 
 class StaffDutyInputSchema(RecordInputSchema):
     organization_id = Id(required=True)
-    position = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_POSITION)
-    )
+    position = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_POSITION))
     text = Localized(nullable=False, required=True)
     service_ids = IdList(load_default=list)
 

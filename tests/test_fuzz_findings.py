@@ -121,3 +121,31 @@ def test_each_record_get_links_its_etag_to_the_if_match_of_its_writes(client, ad
         headers={**admin, "If-Match": client.get(url).headers["ETag"]},
     )
     assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_if_match_is_a_400_not_a_412(client, admin, value):
+    """An empty `If-Match` (the spec requires at least one character) was answered 412, as if
+    it named an old version: it is malformed, a 400 naming the header."""
+    url = "/v1/announcements/face-masks-in-social-and-health-care"
+    response = client.delete(url, headers={**admin, "If-Match": value})
+    assert response.status_code == 400
+    assert response.json["errors"] == [{"field": "If-Match", "message": "Empty."}]
+    assert client.get(url).status_code == 200
+
+
+DUTY_URL = "/v1/staff-duties/duty-assess-work-ability"
+
+
+@pytest.mark.parametrize(("position", "status"), [(3.0, 200), (True, 422), (3.5, 422), ("3", 422)])
+def test_an_integer_is_a_json_integer(client, admin, position, status):
+    """`position: 3.0` is the integer 3 in JSON and in the spec's JSON Schema, yet it was a
+    422; `true`, `3.5` and `"3"` are still refused."""
+    response = client.patch(
+        DUTY_URL,
+        json={"position": position},
+        headers={**admin, "If-Match": client.get(DUTY_URL).headers["ETag"]},
+    )
+    assert response.status_code == status, response.json
+    if status == 200:
+        assert response.json["position"] == 3
