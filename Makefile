@@ -35,7 +35,8 @@ migrate: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 
 run: $(DB)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --limit-request-line 8190 \
+		--access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -17,7 +17,10 @@ from api.resources.index import register_plain_routes
 
 SPEC_INFO = {
     "description": "Open data on public social services: service units, opening statuses, "
-    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.",
+    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.\n\n"
+    "Every parameter has a maximum (`maxLength`, `maxItems`, `maximum`) such that every valid "
+    "request fits in a request line of 8190 bytes; the server (gunicorn) answers a longer "
+    "request line with 414 URI Too Long. Text in a request body holds no NUL character (400).",
     "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
 }
 # Relative, so the docs' "Try it out" and generated clients talk to whichever host serves the

@@ -227,6 +227,8 @@ class Api(flask_smorest.Api):
             for parameter in item.get("parameters", []):
                 if parameter.get("in") != "path" or "example" in parameter:
                     continue
+                # No id is longer (api.models.ID): a request line always fits.
+                parameter["schema"]["maxLength"] = 100
                 example = by_path.get(path) if parameter["name"] == "id" else None
                 example = example or examples.get(parameter["name"])
                 if example:

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.common import Enum, Id, OutputSchema, Schema
+from schemas.common import CURSOR_PATTERN, Enum, Id, OutputSchema, Pattern, Schema
 
 CHANGE_ACTIONS = ("created", "updated", "deleted")
 
@@ -45,8 +45,14 @@ class ChangePageSchema(OutputSchema):
 
 class ChangeArgsSchema(Schema):
     since = fields.String(
-        validate=validate.Length(min=1, max=100),
-        metadata={"description": "A `cursor` from an earlier page; absent: from the beginning."},
+        validate=[
+            validate.Length(min=1, max=100),
+            Pattern(CURSOR_PATTERN, error="Not a cursor this API issued."),
+        ],
+        metadata={
+            "description": "A `cursor` from an earlier page; absent: from the beginning.",
+            "pattern": CURSOR_PATTERN,
+        },
     )
     page_size = fields.Integer(
         load_default=100,

@@ -358,8 +358,9 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     )
 
 
-# A comma-separated filter's length: hundreds of ids, and well within a request line.
-MAX_FILTER = 2_000
+# A comma-separated filter's length: dozens of ids, and every parameter of a list at its
+# longest still fits in a request line (tests/test_request_line.py).
+MAX_FILTER = 500
 
 
 class CommaSeparated(fields.String):
@@ -368,27 +369,29 @@ class CommaSeparated(fields.String):
     Documented as one string with a pattern rather than as an array: a query string carries
     text, and clients pass the comma-joined value as is."""
 
-    def __init__(self, item_pattern: str, **kwargs):
+    def __init__(self, item_pattern: str, max_length: int = MAX_FILTER, **kwargs):
         self.pattern = re.compile(f"^{item_pattern}(,{item_pattern})*$")
+        self.max_length = max_length
         metadata = {
             "pattern": self.pattern.pattern,
-            "maxLength": MAX_FILTER,
+            "maxLength": max_length,
             **kwargs.pop("metadata", {}),
         }
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > MAX_FILTER:
-            raise ValidationError(f"At most {MAX_FILTER} characters.")
+        if len(text) > self.max_length:
+            raise ValidationError(f"At most {self.max_length} characters.")
         if not self.pattern.fullmatch(text):
             raise ValidationError(f"Expected comma-separated values: {self.pattern.pattern}")
         return list(dict.fromkeys(text.split(",")))
 
 
 def IdFilter(description: str, example: str) -> CommaSeparated:  # noqa: N802
+    """Ids (or enumeration values: lower case, digits, `-` and `_`), comma-separated."""
     return CommaSeparated(
-        "[^,]+",
+        "[a-z0-9_-]+",
         metadata={
             "description": f"{description} Several values are comma-separated (any match).",
             "example": example,
@@ -416,12 +419,23 @@ PLUS_AS_SPACE_MESSAGE = (
 )
 
 
+# An instant's longest form, with microseconds: 2021-03-15T10:00:00.123456+02:00 is 32.
+MAX_INSTANT = 40
+
+
 class InstantField(fields.AwareDateTime):
-    """An aware RFC 3339 instant that explains the most common mistake in writing one."""
+    """An aware RFC 3339 instant (at most MAX_INSTANT characters) that explains the most common
+    mistake in writing one."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"maxLength": MAX_INSTANT, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and _PLUS_AS_SPACE.match(value):
             raise ValidationError(PLUS_AS_SPACE_MESSAGE)
+        if isinstance(value, str) and len(value) > MAX_INSTANT:
+            raise ValidationError(f"At most {MAX_INSTANT} characters.")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -459,6 +473,7 @@ def DataDay() -> fields.Date:  # noqa: N802
 def LanguageFilter() -> CommaSeparated:  # noqa: N802
     return CommaSeparated(
         "(fi|sv|en)",
+        max_length=len("fi,sv,en"),
         metadata={
             "description": "Only these languages in LocalizedStrings (comma-separated fi, sv, en).",
             "example": "fi,en",
@@ -475,10 +490,13 @@ def _has_a_word(value: str) -> None:
         raise ValidationError("Search for at least one letter or digit.")
 
 
+MAX_SEARCH = 100  # characters of a search; a few words, and any script fits a request line
+
+
 def SearchText(noun: str, example: str) -> fields.String:  # noqa: N802
     """`q=`: full-text search over names and descriptions in every language."""
     return fields.String(
-        validate=[validate.Length(min=1, max=200), _has_a_word],
+        validate=[validate.Length(min=1, max=MAX_SEARCH), _has_a_word],
         metadata={
             "description": f"Full-text search over the {noun}' names and descriptions in "
             "Finnish, Swedish and English. Every word must match, as a prefix (`uusi` finds "
@@ -490,6 +508,12 @@ def SearchText(noun: str, example: str) -> fields.String:  # noqa: N802
     )
 
 
+# A cursor is base64url, a dot and base64url (api.cursors); the longest one issued is about
+# 250 characters (a relevance or distance and a 100-character id).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$"
+MAX_CURSOR = 500
+
+
 class PageArgsSchema(Schema):
     """The pager's query parameters."""
 
@@ -499,9 +523,13 @@ class PageArgsSchema(Schema):
         metadata={"description": "Results per page (1–500).", "example": 20},
     )
     cursor = fields.String(
-        validate=validate.Length(min=1, max=1000),
+        validate=[
+            validate.Length(min=1, max=MAX_CURSOR),
+            Pattern(CURSOR_PATTERN, error="Not a cursor this API issued."),
+        ],
         metadata={
             "description": "Opaque position from a `next` or `previous` link. Do not build it.",
+            "pattern": CURSOR_PATTERN,
         },
     )
 

@@ -56,7 +56,7 @@ class HsdsPageArgsSchema(Schema):
     )
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=1_000_000),
         metadata={"description": "Page number of paginated result (from 1).", "example": 1},
     )
     per_page = fields.Integer(

@@ -181,16 +181,26 @@ LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]?[0-9])(?:\.[0-9]+)?)"
 MAX_RADIUS_M = 100_000
 
 
+MAX_DEGREES = 20  # characters of one coordinate, its comma included: micrometre precision
+
+
 class Coordinates(fields.String):
     """A query-string list of decimal degrees matching `pattern`, read as a tuple of floats."""
 
     def __init__(self, parts: tuple[str, ...], **kwargs):
         self.pattern = "^" + ",".join(parts) + "$"
-        metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
+        self.max_length = MAX_DEGREES * len(parts)
+        metadata = {
+            "pattern": self.pattern,
+            "maxLength": self.max_length,
+            **kwargs.pop("metadata", {}),
+        }
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > self.max_length:
+            raise ValidationError(f"At most {self.max_length} characters.")
         if not re.fullmatch(self.pattern, text):
             raise ValidationError(f"Expected decimal degrees: {self.pattern}")
         return tuple(float(part) for part in text.split(","))
@@ -209,6 +219,7 @@ class UnitQueryArgsSchema(ListArgsSchema):
     )
     state = CommaSeparated(
         "(" + "|".join(STATUS_STATES) + ")",
+        max_length=len(",".join(STATUS_STATES)),
         metadata={
             "description": "Only units whose status at `at` (its first instant) has one of "
             "these states (comma-separated).",
@@ -224,6 +235,7 @@ class UnitQueryArgsSchema(ListArgsSchema):
     )
     include = CommaSeparated(
         "(status)",
+        max_length=len("status"),
         metadata={
             "description": "`status`: each unit carries `statuses`, its status at each instant "
             "of `at`, by the same rules and with the same answer as its `/status`.",
