@@ -391,9 +391,9 @@ def document_writes(spec) -> None:
     """Say in the spec what a write needs: the `If-Match` header parameter (required by every
     operation that answers 428 without it), the `ETag` header of each record response, and
     OpenAPI links from every response that gives a record's ETag (its GET, its create, replace,
-    update and supersede) to the writes that take it as `If-Match`, so that a client, or a
-    stateful fuzzer, can follow a read to a write. Called on the apispec `APISpec` once every
-    blueprint is registered."""
+    update and supersede) to the writes that take it as `If-Match`, and from each list to its
+    first record, so that a client, or a stateful fuzzer, can follow a read to a write. Called
+    on the apispec `APISpec` once every blueprint is registered."""
     spec.components.parameter(
         "IfMatch",
         "header",
@@ -440,6 +440,12 @@ def document_writes(spec) -> None:
         if f"{item_path}/supersede" in paths:  # status notices: the new version is a record
             writes.append(paths[f"{item_path}/supersede"]["post"])
             sources.append((writes[-1], "201", "$response.body#/id"))
+        listed = paths[f"/v1/{kind}"]["get"]["responses"]["200"].setdefault("links", {})
+        listed[read["operationId"]] = {
+            "operationId": read["operationId"],
+            "parameters": {f"path.{param}": "$response.body#/results/0/id"},
+            "description": "The first record of the page.",
+        }
         for source, status, record_id in sources:
             response = source["responses"][status]
             response.setdefault("headers", {})["ETag"] = {"$ref": "#/components/headers/ETag"}

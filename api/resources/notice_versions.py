@@ -2,7 +2,6 @@
 two of them."""
 
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
 
 from api.db import db
 from api.editor import record_as_of, register_editing
@@ -85,29 +84,27 @@ def get_notice_version(args, version_id):
 def compare_notice_versions(args, version_id):
     """What changed in a version
 
-    Compared with `since_version` (default: the version it replaced): the statements it
-    added, the ones it dropped, and each statement it revised with every field that differs
-    (`before`, `after`). A later statement revises an earlier one through `supersedes_id`,
-    followed over any number of versions.
+    Compared with `since_version` (default: the version it replaced; for a first version, none,
+    and every statement is added): the statements it added, the ones it dropped, and each
+    statement it revised with every field that differs (`before`, `after`). A later statement
+    revises an earlier one through `supersedes_id`, followed over any number of versions.
     """
     version = get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
     since_id = args.get("since_version") or version.replaces_id
-    if since_id is None:
-        raise BadRequest(f"The version '{version_id}' replaced none; give `since_version`.")
-    if since_id == version_id:
-        raise BadRequest("Compare two different versions.")
-    since = get_or_404(NoticeVersion, since_id, VERSION_OPTIONS)
+    since = get_or_404(NoticeVersion, since_id, VERSION_OPTIONS) if since_id else None
     return compare(since, version)
 
 
-def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
+def compare(earlier: NoticeVersion | None, later: NoticeVersion) -> dict:
+    """`later` against `earlier`; against none (a first version), every statement is added;
+    against itself, every statement is unchanged."""
     kind = KINDS["status-notices"]
-    before = {s.id: s for s in earlier.statements}
+    before = {s.id: s for s in earlier.statements} if earlier is not None else {}
     supersedes = dict(db.session.execute(select(StatusNotice.id, StatusNotice.supersedes_id)).all())
 
     def revised(statement_id: str) -> str | None:
         """The statement of `earlier` that a later statement revises, through any versions."""
-        seen, node = set(), supersedes.get(statement_id)
+        seen, node = set(), statement_id
         while node is not None and node not in seen:
             if node in before:
                 return node
@@ -135,7 +132,7 @@ def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
         else:
             unchanged.append(statement.id)
     return {
-        "since_version": earlier.id,
+        "since_version": earlier.id if earlier is not None else None,
         "version": later.id,
         "added": added,
         "removed": [s for s_id, s in sorted(before.items()) if s_id not in matched],
