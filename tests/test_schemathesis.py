@@ -13,6 +13,7 @@ ETag to its writes in the stateful run).
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -189,7 +190,7 @@ def run_state_machine(api_schema, examples: int, steps: int, headers: dict, repa
 
         def after_call(self, response, case):
             super().after_call(response, case)
-            calls.append((case.method.upper(), response.status_code))
+            calls.append((case.method.upper(), case.operation.path, response.status_code))
 
         def before_call(self, case):
             repair_what_the_spec_cannot_say(case)
@@ -266,7 +267,18 @@ WRITE_CONFIG = SchemathesisConfig.from_dict(
                         "expected-statuses": [400, 401, 403, 404, 406, 410, 415, 422, 428]
                     },
                 },
-            }
+            },
+            # A record the run deleted answers its reads 410 Gone, as documented; its history
+            # stays readable, by design (its versions are kept).
+            {
+                "include-method": ["GET"],
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 410, 429, "5xx"]
+                    }
+                },
+            },
+            {"include-path-regex": "/history$", "checks": {"use_after_free": {"enabled": False}}},
         ],
     }
 )
@@ -307,11 +319,21 @@ def test_every_operation_conforms_to_the_spec_with_an_admin_token(case):
 
 
 def test_stateful_links_with_an_admin_token(write_api_schema):
-    """Creates, reads and writes chained by the links: a record's ETag reaches its writes."""
-    calls = run_state_machine(
-        write_api_schema, examples=40, steps=8, headers=ADMIN, repair=repair_the_write
-    )
-    # Writes that got past the record's lookup to its version (a 2xx, or 412 for an ETag the
-    # record no longer has): links reach the write paths, a dozen times in a usual run.
-    reached = [(m, status) for m, status in calls if m in ("PUT", "PATCH", "DELETE")]
-    assert [(m, status) for m, status in reached if status < 300 or status == 412], reached
+    """Creates, reads and writes chained by the links: a record's ETag reaches its writes.
+
+    And some of those writes are done (a 2xx), so that the run cannot pass on 401s, 404s and
+    428s alone. A usual run does two or three; in the rare one that happens to do none, the
+    machine runs again, three runs at most."""
+    answered = Counter()
+    for _run in range(3):
+        calls = run_state_machine(
+            write_api_schema, examples=40, steps=8, headers=ADMIN, repair=repair_the_write
+        )
+        answered.update(calls)
+        done = [call for call in answered if call[0] in ITEM_WRITES and 200 <= call[2] < 300]
+        if done:
+            break
+    assert done, "No replace, update or delete was done: " + str(sorted(answered.items()))
+
+
+ITEM_WRITES = ("PUT", "PATCH", "DELETE")  # the writes to a record, which need its ETag
