@@ -7,13 +7,14 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import docs, headers, ratelimit
-from api.config import Config, from_environment
-from api.db import db
-from api.http import Api, init_request_hooks
-from api.replay import Replay
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
+from api.store.db import db
+from api.web import caching as headers
+from api.web import docs, ratelimit
+from api.web.config import Config, from_environment
+from api.web.http import Api, init_request_hooks
+from api.web.replay import Replay
 
 SPEC_INFO = {
     "description": "Open data on public social services: service units, opening statuses, "
@@ -56,7 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # outermost, so that the replay's rate limiting sees the real client too.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
-    from api import cli
+    from api.web import cli
 
     cli.init_app(app)
     return app

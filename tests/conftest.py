@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from api import create_app
-from api.config import PROJECT_ROOT
-from api.db import db
-from api.loader import load_dataset
+from api.store.db import db
+from api.store.loader import load_dataset
+from api.web.config import PROJECT_ROOT
 
 DATA_DIR = PROJECT_ROOT / "data"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -245,8 +245,8 @@ def require_system(what: str, available: bool) -> None:
 def shipped_records(published_only: bool = False) -> int:
     """How many records the shipped data/ holds (published ones: without opening hours, which
     are published inside their units)."""
-    from api.loader import read_dataset
-    from api.representations import PUBLISHED
+    from api.store.collections import PUBLISHED
+    from api.store.loader import read_dataset
 
     dataset = read_dataset(DATA_DIR)
     if not published_only:
@@ -256,7 +256,7 @@ def shipped_records(published_only: bool = False) -> int:
 
 def load_data(app, directory: Path):
     """Load a data directory into the app's database, as `flask data load` does."""
-    from api.loader import load_dataset
+    from api.store.loader import load_dataset
 
     with app.app_context():
         session = db.new_session()

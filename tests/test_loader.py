@@ -9,8 +9,8 @@ import pytest
 from conftest import DATA_DIR, edit_yaml, load_data, shipped_records
 from sqlalchemy import select
 
-from api.db import Base, make_engine
-from api.loader import LoadError
+from api.store.db import Base, make_engine
+from api.store.loader import LoadError
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_a_missing_file_is_rejected_rather_than_emptying_a_collection(app, datab
 def test_a_database_failure_mid_load_rolls_everything_back(
     app, database_url, data_copy, monkeypatch
 ):
-    from api import loader
+    from api.store import loader
 
     edit_yaml(data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila, renamed"))
     before = database_dump(database_url)

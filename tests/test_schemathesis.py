@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
 from api import create_app
-from api.db import db
-from api.http import encode_cursor
-from api.loader import load_dataset
+from api.store.db import db
+from api.store.loader import load_dataset
+from api.web.http import encode_cursor
 from schemas.common import LAST_DAY
 from schemas.status import MAX_RANGE_DAYS
 

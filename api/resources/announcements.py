@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import Announcement
-from api.queries import filter_common, local_date, where_in
+from api.store.models import Announcement
+from api.store.queries import filter_common, local_date, where_in
+from api.web.caching import versioned_by_record
+from api.web.editor import record_as_of, register_editing
+from api.web.http import Blueprint, get_or_404, paginate
 from schemas.announcements import (
     AnnouncementPageSchema,
     AnnouncementQueryArgsSchema,

@@ -3,12 +3,12 @@
 from flask import current_app, request, url_for
 from sqlalchemy import func, select
 
-from api.db import db
-from api.http import Blueprint
-from api.linked_data import catalog
-from api.models import Change
+from api.formats.linked_data import catalog
 from api.resources.dumps import dump_list
 from api.resources.index import last_modified
+from api.store.db import db
+from api.store.models import Change
+from api.web.http import Blueprint
 from schemas.dumps import NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_URL
 

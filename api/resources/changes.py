@@ -8,11 +8,11 @@ from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import Gone
 
-from api import cursors
-from api.db import db
-from api.http import Blueprint, fits_column, problem
-from api.models import Change
-from api.representations import KINDS
+from api.store.collections import KINDS
+from api.store.db import db
+from api.store.models import Change
+from api.web import cursors
+from api.web.http import Blueprint, fits_column, problem
 from schemas.changes import ChangeArgsSchema, ChangePageSchema
 
 blp = Blueprint(
@@ -24,7 +24,7 @@ blp = Blueprint(
 )
 
 ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
-FEED = "feed"  # what the feed's cursors are signed for (api.cursors)
+FEED = "feed"  # what the feed's cursors are signed for (api.web.cursors)
 SEQ = re.compile(r"seq:([0-9]{1,20})")
 
 

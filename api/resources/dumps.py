@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Response, current_app, stream_with_context, url_for
 from werkzeug.exceptions import NotFound
 
-from api.db import db
-from api.exports import FORMATS, archive, stream
-from api.http import Blueprint
-from api.representations import KINDS, PUBLISHED
+from api.formats.exports import FORMATS, archive, stream
 from api.resources.index import last_modified
+from api.store.collections import KINDS, PUBLISHED
+from api.store.db import db
+from api.web.http import Blueprint
 from schemas.dumps import DumpListSchema, NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL
 

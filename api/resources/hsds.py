@@ -2,7 +2,7 @@
 
 This profile follows HSDS's own API conventions (UUID ids, `page`/`per_page` and the Page
 envelope, `format=ndjson`) rather than /v1's; errors are still RFC 9457 problem+json and
-unknown parameters are still a 400. The mapping is `api.hsds`; docs/hsds.md describes it.
+unknown parameters are still a 400. The mapping is `api.formats.hsds`; docs/hsds.md describes it.
 
 The view is built per request from the whole (small) dataset: the HSDS ids are uuid5 hashes of
 ours, and `search` looks into every language of the texts, so filtering and paging happen in
@@ -20,15 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
-from api import hsds
-from api.config import PROJECT_ROOT
-from api.db import db
-from api.facts import engine_notice
-from api.headers import clock_dependent, now_minute
-from api.http import Blueprint
-from api.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
-from api.queries import unit_facts, where_valid_on
-from api.status import status_at
+from api.domain.status import status_at
+from api.formats import hsds
+from api.store.db import db
+from api.store.facts import engine_notice
+from api.store.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
+from api.store.queries import unit_facts, where_valid_on
+from api.web.caching import clock_dependent, now_minute
+from api.web.config import PROJECT_ROOT
+from api.web.http import Blueprint
 from schemas.hsds import (
     NDJSON_COMPONENT,
     NDJSON_SCHEMA,

@@ -3,8 +3,8 @@
 import yaml
 from flask import current_app, redirect, url_for
 
-from api.headers import data_version
-from api.http import Blueprint
+from api.web.caching import data_version
+from api.web.http import Blueprint
 from schemas.dumps import NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL, IndexSchema
 

@@ -4,13 +4,13 @@ two of them."""
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 
-from api.db import db
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import NoticeVersion, StatusNotice
-from api.queries import filter_common
-from api.representations import KINDS
+from api.store.collections import KINDS
+from api.store.db import db
+from api.store.models import NoticeVersion, StatusNotice
+from api.store.queries import filter_common
+from api.web.caching import versioned_by_record
+from api.web.editor import record_as_of, register_editing
+from api.web.http import Blueprint, get_or_404, paginate
 from schemas.common import ItemArgsSchema
 from schemas.notice_versions import (
     CompareArgsSchema,

@@ -3,11 +3,11 @@ embed. The computed day-by-day hours are `/v1/units/{unit_id}/opening-hours`."""
 
 from sqlalchemy import select
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import OpeningHours
-from api.queries import filter_common, where_in
+from api.store.models import OpeningHours
+from api.store.queries import filter_common, where_in
+from api.web.caching import versioned_by_record
+from api.web.editor import record_as_of, register_editing
+from api.web.http import Blueprint, get_or_404, paginate
 from schemas.common import ItemArgsSchema
 from schemas.opening_hours import (
     OpeningHoursPageSchema,

@@ -2,9 +2,11 @@
 
 from sqlalchemy import select
 
-from api.editor import record_as_of, register_history
-from api.headers import versioned_by_record
-from api.http import (
+from api.store.models import Organization
+from api.store.queries import filter_common, where_in
+from api.web.caching import versioned_by_record
+from api.web.editor import record_as_of, register_history
+from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
@@ -12,8 +14,6 @@ from api.http import (
     negotiated_format,
     paginate,
 )
-from api.models import Organization
-from api.queries import filter_common, where_in
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.organizations import (
     OrganizationPageSchema,

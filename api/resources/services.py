@@ -3,9 +3,13 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.editor import record_as_of, register_editing
-from api.headers import clock_dependent, now_minute, versioned_by_record
-from api.http import (
+from api.domain.status import status_at
+from api.store.collections import KINDS
+from api.store.models import Service, Unit
+from api.store.queries import filter_common, unit_facts, where_in, where_matches, where_related
+from api.web.caching import clock_dependent, now_minute, versioned_by_record
+from api.web.editor import record_as_of, register_editing
+from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
@@ -13,10 +17,6 @@ from api.http import (
     negotiated_format,
     paginate,
 )
-from api.models import Service, Unit
-from api.queries import filter_common, unit_facts, where_in, where_matches, where_related
-from api.representations import KINDS
-from api.status import status_at
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.services import ServicePageSchema, ServiceQueryArgsSchema, ServiceSchema
 from schemas.status import ServiceStatusSchema, StatusArgsSchema

@@ -2,12 +2,12 @@
 
 from sqlalchemy import select
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import Service, StaffDuty
-from api.queries import filter_common, where_in, where_related
-from api.representations import KINDS
+from api.store.collections import KINDS
+from api.store.models import Service, StaffDuty
+from api.store.queries import filter_common, where_in, where_related
+from api.web.caching import versioned_by_record
+from api.web.editor import record_as_of, register_editing
+from api.web.http import Blueprint, get_or_404, paginate
 from schemas.common import ItemArgsSchema
 from schemas.staff_duties import StaffDutyPageSchema, StaffDutyQueryArgsSchema, StaffDutySchema
 

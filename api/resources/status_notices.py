@@ -2,10 +2,14 @@
 
 from sqlalchemy import select
 
-from api import editing, editor
-from api.editor import editor_docs, record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import (
+from api.store import writes as editing
+from api.store.collections import KINDS
+from api.store.models import Service, StatusNotice, Unit
+from api.store.queries import filter_common, where_in, where_related, where_valid_on
+from api.web import editor
+from api.web.caching import versioned_by_record
+from api.web.editor import editor_docs, record_as_of, register_editing
+from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
@@ -13,9 +17,6 @@ from api.http import (
     negotiated_format,
     paginate,
 )
-from api.models import Service, StatusNotice, Unit
-from api.queries import filter_common, where_in, where_related, where_valid_on
-from api.representations import KINDS
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.status_notices import (
     StatusNoticePageSchema,

@@ -7,20 +7,12 @@ from flask import current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 
-from api.calendar import opening_hours_calendar
-from api.db import db
-from api.editor import record_as_of, register_editing
-from api.headers import clock_dependent, now_minute, versioned_by_record
-from api.http import (
-    Blueprint,
-    alternative_content,
-    alternative_response,
-    get_or_404,
-    negotiated_format,
-    paginate,
-)
-from api.models import Service, Unit
-from api.queries import (
+from api.domain.status import STATUS_RULES, opening_hours, status_at
+from api.formats.calendar import opening_hours_calendar
+from api.store.collections import KINDS
+from api.store.db import db
+from api.store.models import Service, Unit
+from api.store.queries import (
     filter_common,
     unit_facts,
     where_in,
@@ -31,8 +23,16 @@ from api.queries import (
     where_related,
     where_state_at,
 )
-from api.representations import KINDS
-from api.status import STATUS_RULES, opening_hours, status_at
+from api.web.caching import clock_dependent, now_minute, versioned_by_record
+from api.web.editor import record_as_of, register_editing
+from api.web.http import (
+    Blueprint,
+    alternative_content,
+    alternative_response,
+    get_or_404,
+    negotiated_format,
+    paginate,
+)
 from schemas.status import (
     MAX_RANGE_DAYS,
     DateRangeArgsSchema,

@@ -1,0 +1,502 @@
+"""The house's own HTTP pieces: Api and Blueprint subclasses, the cursor pager, problem+json.
+
+Every resource module imports from here instead of re-inventing these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+from flask import abort, current_app, g, request, url_for
+from marshmallow import RAISE
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, String, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import Gone, HTTPException, NotFound
+
+from api.formats.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
+from api.store.collections import KINDS
+from api.store.db import db
+from api.store.history import deletion
+from api.web import cursors
+from schemas.access_channels import CHANNEL_SCHEMAS
+from schemas.common import (
+    FORMAT_MEDIA_TYPES,
+    LANGUAGES,
+    ProblemSchema,
+    reset_output_languages,
+    set_output_languages,
+)
+
+PROBLEM_JSON = "application/problem+json"
+
+# Error responses the spec declares, by status: component name and description.
+ERROR_RESPONSES = {
+    400: ("BadRequest", "A parameter is malformed, out of range or unknown."),
+    404: ("NotFound", "No such record."),
+    410: ("Gone", "The record was deleted; the change feed has its tombstone."),
+    500: ("InternalServerError", "Unexpected error; nothing was changed."),
+    # The editor API's (api/editor.py)
+    401: ("Unauthorized", "No valid bearer token; see `WWW-Authenticate`."),
+    403: ("Forbidden", "The token lacks the scope, or the record is another organization's."),
+    409: ("Conflict", "The id exists already, or other records still refer to this one."),
+    412: ("PreconditionFailed", "`If-Match` no longer matches: the record changed meanwhile."),
+    413: ("ContentTooLarge", "The body is larger than the server accepts."),
+    415: ("UnsupportedMediaType", "The body must be application/json in UTF-8, not encoded."),
+    422: ("UnprocessableContent", "The record is not valid; `errors` lists every field."),
+    428: ("PreconditionRequired", "Updates and deletes need `If-Match` with the ETag."),
+    503: ("ServiceUnavailable", "The database is busy; retry after `Retry-After` seconds."),
+}
+
+
+def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None, **headers):
+    """Build an RFC 9457 problem response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
+    )
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def _field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """webargs/marshmallow error messages -> [{"field", "message"}], flattened."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            # webargs nests by location ("query", "json"); the field name is what a user knows.
+            name = (
+                prefix
+                if key in ("query", "json", "headers", "path") and not prefix
+                else (f"{prefix}.{key}" if prefix else str(key))
+            )
+            out.extend(_field_errors(value, name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"field": prefix or "(request)", "message": " ".join(messages)}]
+    if isinstance(messages, list):
+        return [e for m in messages for e in _field_errors(m, prefix)]
+    return [{"field": prefix or "(request)", "message": str(messages)}]
+
+
+class Parser(FlaskParser):
+    """Query strings are strict: an unknown parameter is a 400, not silently dropped."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+    def errors(self, *statuses: int) -> Callable:
+        """Declare the problem responses an operation can return (400, 404, ...). An item that
+        can be missing can also have been deleted: 404 brings 410 along."""
+        if 404 in statuses:
+            statuses = (*statuses, 410)
+
+        def decorator(func):
+            for status in (*statuses, 500):
+                func = self.alt_response(status, response=ERROR_RESPONSES[status][0])(func)
+            return func
+
+        return decorator
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest with RFC 9457 errors, problem responses in the spec and the access-channel
+    union written as a discriminated `oneOf`."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self):
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for _status, (name, description) in ERROR_RESPONSES.items():
+            self.spec.components.response(
+                name,
+                {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            )
+
+    def _register_pagination_header(self):
+        """Our pages are body envelopes with Link headers, not flask-smorest's X-Pagination."""
+
+    def _register_error_handlers(self):
+        self._app.register_error_handler(HTTPException, self.handle_http_exception)
+        self._app.register_error_handler(Exception, self.handle_unexpected_exception)
+
+    def handle_http_exception(self, error: HTTPException):
+        if error.response is not None:  # abort(problem(...)): already a problem response
+            return error.response
+        data = getattr(error, "data", None) or {}
+        errors = None
+        if "messages" in data:
+            errors = _field_errors(data["messages"])
+            detail = "Invalid " + ", ".join(sorted({e["field"] for e in errors})) + "."
+        else:
+            detail = data.get("message") or error.description or HTTPStatus(error.code).phrase
+        headers = {}
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                headers[name] = value
+        response = problem(error.code, detail, errors)
+        response.headers.update(headers)
+        return response
+
+    def handle_unexpected_exception(self, error: Exception):
+        if isinstance(error, HTTPException):
+            return self.handle_http_exception(error)
+        current_app.logger.exception("unexpected error on %s", request.path)
+        return problem(500, "An unexpected error occurred. It has been logged.")
+
+    def finalize_spec(self) -> None:
+        """Unions marshmallow cannot describe: access channels by `type`, change records by
+        collection; and examples for the path parameters Flask's URL rules declare."""
+        self.add_access_channel_union()
+        self.add_path_parameter_examples()
+        self.add_editor_components()
+        self.spec.components.schema(
+            "JsonDump",
+            {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
+        )
+        self.spec.components.schema(
+            "JsonLdDocument",
+            {"type": "object", "description": "A JSON-LD document with an inline @context."},
+        )
+        self.spec.components.schema(
+            "GeoJson",
+            {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature", "FeatureCollection"]}
+                },
+                "description": "An RFC 7946 GeoJSON Feature or FeatureCollection.",
+            },
+        )
+        change = self.spec.components.schemas.get("Change")
+        if change:
+            records = ["Unit", "Service", "Organization", "AccessChannel", "StatusNotice"]
+            records += ["NoticeVersion", "Announcement", "StaffDuty"]
+            change["properties"]["record"] = {
+                "description": change["properties"]["record"].get("description", ""),
+                "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
+                + [{"type": "null"}],
+            }
+
+    def add_path_parameter_examples(self) -> None:
+        from api.formats.hsds import hsds_id
+
+        examples = {
+            "unit_id": "pakila-work-centre",
+            "service_id": "rehabilitating-work-activities",
+            "organization_id": "social-rehabilitation-team",
+            "channel_id": "pakila-work-centre-phone",
+            "notice_id": "covid-2021-02-shops",
+            "version_id": "covid-2021-later",
+            "announcement_id": "face-masks-in-social-and-health-care",
+            "duty_id": "duty-assess-work-ability",
+            "hours_id": "pakila-work-centre-weekdays",
+            "collection": "units",
+            "fmt": "ndjson",
+        }
+        by_path = {
+            "/hsds/services/{id}": hsds_id("service", "rehabilitating-work-activities"),
+            "/hsds/organizations/{id}": hsds_id("organization", "social-rehabilitation-team"),
+            "/hsds/service_at_locations/{id}": hsds_id(
+                "service_at_location", "pakila-work-centre/rehabilitating-work-activities"
+            ),
+        }
+        for path, item in self.spec._paths.items():
+            for parameter in item.get("parameters", []):
+                if parameter.get("in") != "path" or "example" in parameter:
+                    continue
+                example = by_path.get(path) if parameter["name"] == "id" else None
+                example = example or examples.get(parameter["name"])
+                if example:
+                    parameter["example"] = example
+
+    def add_editor_components(self) -> None:
+        """The editor API's bearer scheme, Location header, and request bodies: each editable
+        collection's input record, and the same with nothing required for a merge patch."""
+        from api.store.writes import EDITABLE
+
+        self.spec.components.security_scheme(
+            "bearerAuth",
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An editor token (`flask tokens create`); its scopes say what "
+                "it may write.",
+            },
+        )
+        self.spec.components.header(
+            "Location",
+            {"description": "The new record's URL.", "schema": {"type": "string", "format": "uri"}},
+        )
+        for kind in EDITABLE:
+            output = KINDS[kind].schema.__name__.removesuffix("Schema")
+            schema = EDITABLE[kind].schema
+            self.spec.components.schema(f"{output}Input", schema=schema)
+            self.spec.components.schema(f"{output}Patch", schema=schema(partial=True))
+
+    def add_access_channel_union(self) -> None:
+        """Publish `AccessChannel` as a `oneOf` of the typed channel schemas, keyed by `type`."""
+        mapping = {}
+        for kind, schema in CHANNEL_SCHEMAS.items():
+            name = schema.__name__.removesuffix("Schema")
+            if name not in self.spec.components.schemas:
+                self.spec.components.schema(name, schema=schema)
+            mapping[kind] = f"#/components/schemas/{name}"
+        self.spec.components.schemas["AccessChannel"] = {
+            "description": "An access channel. `type` says which of the typed schemas it is; "
+            "clients must tolerate types they do not know.",
+            "oneOf": [{"$ref": ref} for ref in mapping.values()],
+            "discriminator": {"propertyName": "type", "mapping": mapping},
+        }
+
+
+# --- Request helpers -------------------------------------------------------------------------
+
+
+def requested_languages() -> tuple[str, ...] | None:
+    """The languages `lang=` asks for, or None when it is absent or malformed (the view's
+    argument parsing reports a malformed value as a 400)."""
+    raw = request.args.get("lang")
+    if not raw:
+        return None
+    languages = tuple(dict.fromkeys(raw.split(",")))
+    return languages if all(lang in LANGUAGES for lang in languages) else None
+
+
+def init_request_hooks(app) -> None:
+    """`lang=` shapes every LocalizedString in the response and sets Content-Language;
+    collection pages also send their links as an RFC 8288 Link header."""
+
+    @app.before_request
+    def _apply_languages():
+        languages = requested_languages()
+        if languages:
+            g.language_token = set_output_languages(languages)
+
+    @app.after_request
+    def _response_headers(response):
+        languages = requested_languages()
+        if languages and response.status_code < 400:
+            response.headers["Content-Language"] = ", ".join(languages)
+        links = g.get("page_links")
+        if links and (header := link_header(links)):
+            existing = response.headers.get("Link")
+            response.headers["Link"] = f"{header}, {existing}" if existing else header
+        return response
+
+    @app.teardown_request
+    def _reset_languages(_exc):
+        token = g.pop("language_token", None)
+        if token is not None:
+            reset_output_languages(token)
+
+
+def negotiated_format(args: dict, *choices: str) -> str:
+    """`format=` if given, else the best of `choices` for the `Accept` header, else `json`."""
+    if args.get("format"):
+        return args["format"]
+    offered = [FORMAT_MEDIA_TYPES[choice] for choice in ("json", *choices)]
+    best = request.accept_mimetypes.best_match(offered, default="application/json")
+    return next(name for name, media in FORMAT_MEDIA_TYPES.items() if media == best)
+
+
+def alternative_response(kind_name: str, fmt: str, data):
+    """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
+    kind = KINDS[kind_name]
+    page = data if isinstance(data, dict) else None
+    records = [kind.dump(obj) for obj in page["results"]] if page else [kind.dump(data)]
+    if fmt == "geojson":
+        body = feature_collection(records, page) if page else unit_feature(records[0])
+    else:
+        base = url_for("index.get_index", _external=True)
+        body = document([JSONLD_BUILDERS[kind_name](record, base) for record in records])
+    return current_app.response_class(
+        current_app.json.dumps(body), mimetype=FORMAT_MEDIA_TYPES[fmt]
+    )
+
+
+def alternative_content(json_schema: str, *choices: str) -> dict:
+    """The 200 response with its other media types, for `@blp.doc(responses=...)`:
+    `json_schema` names the JSON component, `choices` the other formats."""
+    schemas = {"json": json_schema, "geojson": "GeoJson", "jsonld": "JsonLdDocument"}
+    return {
+        "200": {
+            "description": "OK",
+            "content": {
+                FORMAT_MEDIA_TYPES[choice]: {
+                    "schema": {"$ref": f"#/components/schemas/{schemas[choice]}"}
+                }
+                for choice in ("json", *choices)
+            },
+        }
+    }
+
+
+def get_or_404(model, record_id: str, options: Iterable = ()):
+    """The record, or 410 Gone if it was deleted (its history ends in a deletion), or 404."""
+    obj = db.session.get(model, record_id, options=list(options))
+    if obj is not None:
+        return obj
+    noun = model.__tablename__.rstrip("s").replace("_", " ")
+    gone = deletion(db.session, model.__tablename__.replace("_", "-"), record_id)
+    if gone is not None:
+        raise Gone(f"The {noun} '{record_id}' was deleted at {gone.recorded_at.isoformat()}.")
+    raise NotFound(f"No {noun} with id '{record_id}'.")
+
+
+# --- The cursor pager ------------------------------------------------------------------------
+
+
+PAGE = "page"  # what a list's cursors are signed for (api.web.cursors)
+
+
+def encode_cursor(direction: str, key: tuple) -> str:
+    """The cursor of a page: `direction` "n" (the rows after `key`) or "p" (before it)."""
+    payload = json.dumps([direction, list(key)], separators=(",", ":"), default=str)
+    return cursors.seal(PAGE, payload.encode())
+
+
+def decode_cursor(cursor: str, order_by: tuple) -> tuple[str, tuple]:
+    """(direction, key) of a cursor this API issued, each part of the key of the type (and in
+    the range) of its column in `order_by`; else a 400 before any query runs."""
+    payload = cursors.unseal(PAGE, cursor)
+    try:
+        if payload is None:
+            raise ValueError
+        direction, key = json.loads(payload)
+        if direction not in ("n", "p") or not isinstance(key, list) or len(key) != len(order_by):
+            raise ValueError
+    except (ValueError, TypeError):
+        _bad_cursor(
+            "The cursor is not one this API issued; use the `next` or `previous` link as is."
+        )
+    if not all(fits_column(part, column.type) for part, column in zip(key, order_by, strict=True)):
+        _bad_cursor(
+            "The cursor does not belong to this ordering; keep the other parameters as they "
+            "were when it was issued, or start again without it."
+        )
+    return direction, tuple(key)
+
+
+def _bad_cursor(detail: str):
+    abort(problem(400, detail, [{"field": "cursor", "message": detail}]))
+
+
+def fits_column(value: Any, column_type) -> bool:
+    """Whether `value` can be compared with a column of `column_type` on either database: a
+    string within its length and encodable, or an integer within its range."""
+    if isinstance(column_type, Integer):
+        bits = 64 if isinstance(column_type, BigInteger) else 32
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+        )
+    if isinstance(column_type, String):
+        if not isinstance(value, str) or len(value) > (column_type.length or len(value)):
+            return False
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+        return True
+    raise TypeError(f"the pager cannot order by a column of type {column_type!r}")
+
+
+def _page_url(cursor: str) -> str:
+    args = request.args.to_dict()
+    args["cursor"] = cursor
+    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
+
+
+def paginate(
+    statement: Select,
+    order_by: tuple[InstrumentedAttribute | ColumnElement, ...],
+    args: dict,
+    options: Iterable = (),
+) -> dict[str, Any]:
+    """Keyset pagination over `statement`: `{count, next, previous, results}`.
+
+    `order_by` must end in a unique column (the id) so the order is total; the cursor records
+    the sort key of the page's first or last row, so any page costs what the first one does.
+    A key that is not a model column (a search rank, a distance) must be an integer expression
+    with a name (a label or a subquery's column): it is selected beside each record and set on
+    it as an attribute of that name.
+    """
+    from api.store.queries import per_data_version
+
+    page_size = args["page_size"]
+    direction, key = ("n", None)
+    if args.get("cursor"):  # checked before any query runs
+        direction, key = decode_cursor(args["cursor"], order_by)
+    # Counting what a status, search or distance filter selects evaluates it on every record,
+    # where a page evaluates it on a few: the count is remembered per data version.
+    count = per_data_version(
+        select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
+    )
+    computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
+
+    def key_of(row) -> tuple:
+        obj, values = row[0], dict(zip((c.key for c in computed), row[1:], strict=True))
+        return tuple(
+            getattr(obj, c.key) if isinstance(c, InstrumentedAttribute) else values[c.key]
+            for c in order_by
+        )
+
+    columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
+    bound = key if len(order_by) > 1 else key[0] if key else None
+    if direction == "n":
+        if key is not None:
+            statement = statement.where(columns > bound)
+        statement = statement.order_by(*order_by)
+    else:
+        statement = statement.where(columns < bound).order_by(*(c.desc() for c in order_by))
+
+    statement = statement.add_columns(*computed).options(*options).limit(page_size + 1)
+    rows = list(db.session.execute(statement))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if direction == "p":
+        rows.reverse()
+    for row in rows:
+        for name, value in zip((c.key for c in computed), row[1:], strict=True):
+            setattr(row[0], name, value)
+    has_next = more if direction == "n" else True
+    has_previous = (key is not None) if direction == "n" else more
+    links = {
+        "next": _page_url(encode_cursor("n", key_of(rows[-1]))) if has_next and rows else None,
+        "previous": _page_url(encode_cursor("p", key_of(rows[0])))
+        if has_previous and rows
+        else None,
+    }
+    if direction == "p" and not rows and key is not None:
+        links["next"] = None
+    g.page_links = links
+    return {"count": count, **links, "results": [row[0] for row in rows]}
+
+
+def link_header(links: dict[str, str | None]) -> str | None:
+    parts = [f'<{url}>; rel="{rel}"' for rel, url in links.items() if url]
+    return ", ".join(parts) or None
