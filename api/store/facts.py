@@ -1,6 +1,7 @@
 """The status engine's input (api.domain.status.UnitFacts) read from the database, in a fixed
-number of queries however many units are asked for. No Flask here: the endpoints pass their session, and
-so does api.store.derived, which builds the status filters' periods from the same facts."""
+number of queries however many units are asked for. No Flask here: the endpoints pass their
+session, and so does api.store.derived, which builds the status filters' periods from the same
+facts."""
 
 from __future__ import annotations
 

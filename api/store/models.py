@@ -273,9 +273,10 @@ class OpeningSpan(Base):
 
 class StatusPeriod(Base):
     """Derived (api.store.derived, from api.domain.status.notice_periods): for each unit and
-    each run of days over which its notices give the same answer, the state and `open_to_public` at an instant
-    whose hours say open, and at one with no hours. With the opening spans, this makes every
-    status filter a SQL condition that applies the engine's rules without restating them."""
+    each run of days over which its notices give the same answer, the state and
+    `open_to_public` at an instant whose hours say open, and at one with no hours. With the
+    opening spans, this makes every status filter a SQL condition that applies the engine's
+    rules without restating them."""
 
     __tablename__ = "status_periods"
 
