@@ -251,7 +251,7 @@ def shipped_records(published_only: bool = False) -> int:
     dataset = read_dataset(DATA_DIR)
     if not published_only:
         return sum(len(records) for records in dataset.values())
-    return sum(len(dataset[kind.name.replace("-", "_")]) for kind in PUBLISHED)
+    return sum(len(dataset[kind.name]) for kind in PUBLISHED)
 
 
 def load_data(app, directory: Path):

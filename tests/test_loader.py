@@ -143,7 +143,7 @@ def test_a_database_failure_mid_load_rolls_everything_back(
     original = loader._assign
 
     def failing_assign(obj, record, collection, loaded):
-        if collection.name == "staff_duties":
+        if collection.name == "staff-duties":
             raise RuntimeError("disk full")
         return original(obj, record, collection, loaded)
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from marshmallow import Schema, fields
 from sqlalchemy.orm import Session
 
-from api.store.collections import PUBLISHED, Kind, iter_records
+from api.store.collections import PUBLISHED, Collection, iter_records
 from schemas.access_channels import CHANNEL_SCHEMAS, AccessChannelSchema
 
 FORMATS = {
@@ -37,17 +37,17 @@ def to_json_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def records(session: Session, kind: Kind) -> Iterator[dict]:
+def records(session: Session, kind: Collection) -> Iterator[dict]:
     for obj in iter_records(session, kind):
         yield kind.dump(obj)
 
 
-def ndjson(session: Session, kind: Kind) -> Iterator[str]:
+def ndjson(session: Session, kind: Collection) -> Iterator[str]:
     for record in records(session, kind):
         yield to_json_line(record) + "\n"
 
 
-def json_array(session: Session, kind: Kind) -> Iterator[str]:
+def json_array(session: Session, kind: Collection) -> Iterator[str]:
     yield "["
     first = True
     for record in records(session, kind):
@@ -77,7 +77,7 @@ def _columns(schema: type[Schema] | Schema, prefix: str = "") -> list[tuple[str,
     return columns
 
 
-def csv_columns(kind: Kind) -> list[tuple[str, tuple]]:
+def csv_columns(kind: Collection) -> list[tuple[str, tuple]]:
     if kind.schema is AccessChannelSchema:
         # The union's columns: every field any channel type has, once, in a stable order.
         seen: dict[str, tuple] = {}
@@ -112,7 +112,7 @@ def _cell(record: dict, path: tuple):
     return _text_cell(value) if isinstance(value, str) else value
 
 
-def csv_rows(session: Session, kind: Kind) -> Iterator[str]:
+def csv_rows(session: Session, kind: Collection) -> Iterator[str]:
     columns = csv_columns(kind)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -125,7 +125,7 @@ def csv_rows(session: Session, kind: Kind) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def stream(session: Session, kind: Kind, fmt: str) -> Iterator[str]:
+def stream(session: Session, kind: Collection, fmt: str) -> Iterator[str]:
     return {"ndjson": ndjson, "json": json_array, "csv": csv_rows}[fmt](session, kind)
 
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import Select, and_, or_, select
 
-from api.store.collections import KINDS
+from api.store.collections import collection
 from api.store.models import WAYS_IN_TYPES, AccessChannel, Service, Unit
 from api.store.queries import filter_common, where_in, where_related
 from api.web.caching import versioned_by_record
@@ -24,7 +24,7 @@ blp = Blueprint(
     "units it leads to. `type` says which fields a channel has.",
 )
 
-CHANNEL_OPTIONS = KINDS["access-channels"].options
+CHANNEL_OPTIONS = collection("access-channels").loads
 
 
 @blp.route("")
@@ -76,4 +76,4 @@ def get_access_channel(args, channel_id):
     return get_or_404(AccessChannel, channel_id, CHANNEL_OPTIONS)
 
 
-register_editing(blp, "access-channels", "channel_id", AccessChannelSchema)
+register_editing(blp, collection("access-channels"))

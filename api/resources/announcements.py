@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 
+from api.store.collections import collection
 from api.store.models import Announcement
 from api.store.queries import filter_common, local_date, where_in
 from api.web.caching import versioned_by_record
@@ -76,4 +77,4 @@ def get_announcement(args, announcement_id):
     return get_or_404(Announcement, announcement_id)
 
 
-register_editing(blp, "announcements", "announcement_id", AnnouncementSchema)
+register_editing(blp, collection("announcements"))

@@ -8,7 +8,7 @@ from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import Gone
 
-from api.store.collections import KINDS
+from api.store.collections import BY_NAME
 from api.store.db import db
 from api.store.models import Change
 from api.web import cursors
@@ -136,8 +136,8 @@ def _current_records(rows) -> dict[tuple[str, str], dict]:
             wanted.setdefault(row.kind, []).append(row.record_id)
     records = {}
     for kind_name, ids in wanted.items():
-        kind = KINDS[kind_name]
-        statement = select(kind.model).where(kind.model.id.in_(ids)).options(*kind.options)
+        kind = BY_NAME[kind_name]
+        statement = select(kind.model).where(kind.model.id.in_(ids)).options(*kind.loads)
         for obj in db.session.scalars(statement):
             records[(kind_name, obj.id)] = kind.dump(obj)
     return records

@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from api.formats.exports import FORMATS, archive, stream
 from api.resources.index import last_modified
-from api.store.collections import KINDS, PUBLISHED
+from api.store.collections import BY_NAME, PUBLISHED
 from api.store.db import db
 from api.web.http import Blueprint
 from schemas.dumps import DumpListSchema, NoArgsSchema
@@ -110,7 +110,7 @@ def get_dump(_args, collection, fmt):
     """
     if collection not in COLLECTIONS or fmt not in FORMATS:
         raise NotFound(f"No dump {collection}.{fmt}; /v1/dumps lists them.")
-    chunks = stream(db.session, KINDS[collection], fmt)
+    chunks = stream(db.session, BY_NAME[collection], fmt)
     return _streamed(chunks, FORMATS[fmt], f"{collection}.{fmt}")
 
 

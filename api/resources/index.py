@@ -3,10 +3,17 @@
 import yaml
 from flask import current_app, redirect, url_for
 
+from api.store.collections import PUBLISHED
 from api.web.caching import data_version
 from api.web.http import Blueprint
 from schemas.dumps import NoArgsSchema
-from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL, IndexSchema
+from schemas.index import (
+    ATTRIBUTION,
+    LICENCE_NAME,
+    LICENCE_URL,
+    IndexSchema,
+    collection_links_schema,
+)
 
 blp = Blueprint(
     "index",
@@ -16,16 +23,7 @@ blp = Blueprint(
     "it last changed, and links to every collection, the docs and the spec.",
 )
 
-COLLECTION_ENDPOINTS = {
-    "units": "units.list_units",
-    "services": "services.list_services",
-    "organizations": "organizations.list_organizations",
-    "access_channels": "access-channels.list_access_channels",
-    "status_notices": "status-notices.list_status_notices",
-    "notice_versions": "notice-versions.list_notice_versions",
-    "announcements": "announcements.list_announcements",
-    "staff_duties": "staff-duties.list_staff_duties",
-}
+collection_links_schema({c.key: c.summary for c in PUBLISHED})
 
 
 def last_modified():
@@ -54,8 +52,7 @@ def get_index(_args):
         "attribution": ATTRIBUTION,
         "last_modified": last_modified(),
         "collections": {
-            name: url_for(endpoint, _external=True)
-            for name, endpoint in COLLECTION_ENDPOINTS.items()
+            c.key: url_for(f"{c.name}.list_{c.key}", _external=True) for c in PUBLISHED
         },
         "changes": url_for("changes.list_changes", _external=True),
         "dumps": url_for("dumps.list_dumps", _external=True),

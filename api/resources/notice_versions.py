@@ -4,7 +4,7 @@ two of them."""
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 
-from api.store.collections import KINDS
+from api.store.collections import collection
 from api.store.db import db
 from api.store.models import NoticeVersion, StatusNotice
 from api.store.queries import filter_common
@@ -29,7 +29,7 @@ blp = Blueprint(
     "statements), and what changed from one version to another.",
 )
 
-VERSION_OPTIONS = KINDS["notice-versions"].options
+VERSION_OPTIONS = collection("notice-versions").loads
 # The fields of a statement compared between versions: what it says, not where it sits.
 COMPARED = (
     "state",
@@ -101,7 +101,7 @@ def compare_notice_versions(args, version_id):
 
 
 def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
-    kind = KINDS["status-notices"]
+    kind = collection("status-notices")
     before = {s.id: s for s in earlier.statements}
     supersedes = dict(db.session.execute(select(StatusNotice.id, StatusNotice.supersedes_id)).all())
 
@@ -144,4 +144,4 @@ def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
     }
 
 
-register_editing(blp, "notice-versions", "version_id", NoticeVersionSchema)
+register_editing(blp, collection("notice-versions"))

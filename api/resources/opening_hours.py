@@ -3,6 +3,7 @@ embed. The computed day-by-day hours are `/v1/units/{unit_id}/opening-hours`."""
 
 from sqlalchemy import select
 
+from api.store.collections import collection
 from api.store.models import OpeningHours
 from api.store.queries import filter_common, where_in
 from api.web.caching import versioned_by_record
@@ -57,4 +58,4 @@ def get_opening_hours(args, hours_id):
     return get_or_404(OpeningHours, hours_id)
 
 
-register_editing(blp, "opening-hours", "hours_id", OpeningHoursSchema)
+register_editing(blp, collection("opening-hours"))

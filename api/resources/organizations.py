@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from api.store.collections import collection
 from api.store.models import Organization
 from api.store.queries import filter_common, where_in
 from api.web.caching import versioned_by_record
@@ -68,4 +69,4 @@ def get_organization(args, organization_id):
     return record if fmt == "json" else alternative_response("organizations", fmt, record)
 
 
-register_history(blp, "organizations", "organization_id", OrganizationSchema)
+register_history(blp, collection("organizations"))

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.domain.status import status_at
-from api.store.collections import KINDS
+from api.store.collections import collection
 from api.store.models import Service, Unit
 from api.store.queries import filter_common, unit_facts, where_in, where_matches, where_related
 from api.web.caching import clock_dependent, now_minute, versioned_by_record
@@ -29,7 +29,7 @@ blp = Blueprint(
     "(referral routes and who may make contact).",
 )
 
-SERVICE_OPTIONS = KINDS["services"].options
+SERVICE_OPTIONS = collection("services").loads
 
 
 @blp.route("")
@@ -107,4 +107,4 @@ def get_service_status(args, service_id):
     }
 
 
-register_editing(blp, "services", "service_id", ServiceSchema)
+register_editing(blp, collection("services"))

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from api.store.collections import KINDS
+from api.store.collections import collection
 from api.store.models import Service, StaffDuty
 from api.store.queries import filter_common, where_in, where_related
 from api.web.caching import versioned_by_record
@@ -19,7 +19,7 @@ blp = Blueprint(
     "them, linked to the services they concern where that is clear.",
 )
 
-DUTY_OPTIONS = KINDS["staff-duties"].options
+DUTY_OPTIONS = collection("staff-duties").loads
 
 
 @blp.route("")
@@ -36,7 +36,7 @@ def list_staff_duties(args):
     statement = where_in(statement, StaffDuty.organization_id, args.get("organization_id"))
     statement = where_related(statement, StaffDuty.services, Service.id, args.get("service_id"))
     statement = filter_common(statement, StaffDuty, args)
-    return paginate(statement, KINDS["staff-duties"].sort, args, DUTY_OPTIONS)
+    return paginate(statement, collection("staff-duties").sort, args, DUTY_OPTIONS)
 
 
 @blp.route("/<duty_id>")
@@ -55,4 +55,4 @@ def get_staff_duty(args, duty_id):
     return get_or_404(StaffDuty, duty_id, DUTY_OPTIONS)
 
 
-register_editing(blp, "staff-duties", "duty_id", StaffDutySchema)
+register_editing(blp, collection("staff-duties"))

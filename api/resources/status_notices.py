@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from api.store import writes as editing
-from api.store.collections import KINDS
+from api.store.collections import collection
 from api.store.models import Service, StatusNotice, Unit
 from api.store.queries import filter_common, where_in, where_related, where_valid_on
 from api.web import editor
@@ -34,7 +34,7 @@ blp = Blueprint(
     "revises.",
 )
 
-NOTICE_OPTIONS = KINDS["status-notices"].options
+NOTICE_OPTIONS = collection("status-notices").loads
 
 
 @blp.route("")
@@ -86,7 +86,7 @@ def get_status_notice(args, notice_id):
     return record if fmt == "json" else alternative_response("status-notices", fmt, record)
 
 
-register_editing(blp, "status-notices", "notice_id", StatusNoticeSchema)
+register_editing(blp, collection("status-notices"))
 
 
 @blp.route("/<notice_id>/supersede", methods=["POST"])
@@ -114,24 +114,24 @@ def supersede_status_notice(notice_id):
     who = editor.identity()
     editor.require_scope(who, "status-notices")
     body = editor.read_body()
-    collection = editing.EDITABLE["status-notices"]
+    notices = collection("status-notices")
 
     def work(session, recorder, now):
-        old = editor.current_record(session, collection, notice_id)
+        old = editor.current_record(session, notices, notice_id)
         editor.check_if_match(old)
-        editor.require_organization(session, who, collection, editing.input_of(collection, old))
+        editor.require_organization(session, who, notices, editing.input_of(notices, old))
         new_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(new_id, str) or session.get(StatusNotice, new_id) is not None:
             raise editing.Invalid(
                 "The new version needs an `id` of its own.",
                 [{"field": "id", "message": "Missing, or the id of an existing notice."}],
             )
-        record = editing.validate(session, collection, {**body, "supersedes_id": notice_id}, new_id)
-        editor.require_organization(session, who, collection, record)
+        record = editing.validate(session, notices, {**body, "supersedes_id": notice_id}, new_id)
+        editor.require_organization(session, who, notices, record)
         new = editing.supersede(
             session,
             old,
-            editing.dated(collection, record, editor.today()),
+            editing.dated(notices, record, editor.today()),
             recorder,
             now,
             editor.retention_days(),

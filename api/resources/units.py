@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from api.domain.status import STATUS_RULES, opening_hours, status_at
 from api.formats.calendar import opening_hours_calendar
-from api.store.collections import KINDS
+from api.store.collections import collection
 from api.store.db import db
 from api.store.models import Service, Unit
 from api.store.queries import (
@@ -50,7 +50,7 @@ blp = Blueprint(
     "workshops, shops), with the services offered there, every way in, and regular opening hours.",
 )
 
-UNIT_OPTIONS = KINDS["units"].options
+UNIT_OPTIONS = collection("units").loads
 
 
 @blp.route("")
@@ -217,4 +217,4 @@ def date_range(args: dict, facts) -> tuple:
     return start, end
 
 
-register_editing(blp, "units", "unit_id", UnitSchema)
+register_editing(blp, collection("units"))

@@ -13,121 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.domain.notices import hours_trusted_until
-from api.store.collections import KINDS, iter_records, representation
+from api.store.collections import Collection, iter_records, load_order, stamp_order
 from api.store.db import lock_for_writing, utcnow
 from api.store.derived import DEFAULT_HORIZON_DAYS, refresh_derived, refresh_notice_windows
 from api.store.history import Actor, Recorder, loader_actor
-from api.store.models import (
-    AccessChannel,
-    Announcement,
-    Change,
-    NoticeVersion,
-    OpeningHours,
-    Organization,
-    RecordVersion,
-    Service,
-    StaffDuty,
-    StatusNotice,
-    Unit,
-)
-from schemas.access_channels import AccessChannelInputSchema
-from schemas.announcements import AnnouncementInputSchema
-from schemas.notice_versions import NoticeVersionInputSchema
-from schemas.opening_hours import OpeningHoursInputSchema
-from schemas.organizations import OrganizationInputSchema
-from schemas.services import ServiceInputSchema
-from schemas.staff_duties import StaffDutyInputSchema
-from schemas.status_notices import StatusNoticeInputSchema
-from schemas.units import UnitInputSchema
-
-
-@dataclass(frozen=True)
-class Collection:
-    name: str
-    model: type
-    schema: type[Schema]
-    # field -> collection whose id it names (a single reference)
-    refs: dict[str, str] = field(default_factory=dict)
-    # field -> (relationship attribute, collection): a list of ids kept in a link table
-    links: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # the reference within the same collection (parent, supersedes), loaded parents first
-    self_ref: str | None = None
-
-    @property
-    def file_name(self) -> str:
-        return f"{self.name}.yaml"
-
-    @property
-    def kind(self) -> str:
-        """The record kind in the change feed: the collection's name in the URL."""
-        return self.name.replace("_", "-")
-
-
-# In dependency order: a collection only refers to collections before it (or to itself).
-COLLECTIONS: tuple[Collection, ...] = (
-    Collection(
-        "organizations",
-        Organization,
-        OrganizationInputSchema,
-        refs={"parent_id": "organizations"},
-        self_ref="parent_id",
-    ),
-    Collection("services", Service, ServiceInputSchema, refs={"organization_id": "organizations"}),
-    Collection(
-        "units",
-        Unit,
-        UnitInputSchema,
-        refs={"parent_id": "units", "organization_id": "organizations"},
-        links={"service_ids": ("services", "services")},
-        self_ref="parent_id",
-    ),
-    Collection("opening_hours", OpeningHours, OpeningHoursInputSchema, refs={"unit_id": "units"}),
-    Collection(
-        "access_channels",
-        AccessChannel,
-        AccessChannelInputSchema,
-        links={"service_ids": ("services", "services"), "unit_ids": ("units", "units")},
-    ),
-    Collection(
-        "notice_versions",
-        NoticeVersion,
-        NoticeVersionInputSchema,
-        refs={"replaces_id": "notice_versions", "organization_id": "organizations"},
-        self_ref="replaces_id",
-    ),
-    Collection(
-        "status_notices",
-        StatusNotice,
-        StatusNoticeInputSchema,
-        refs={"supersedes_id": "status_notices", "version_id": "notice_versions"},
-        links={"unit_ids": ("units", "units"), "service_ids": ("services", "services")},
-        self_ref="supersedes_id",
-    ),
-    Collection(
-        "announcements",
-        Announcement,
-        AnnouncementInputSchema,
-        refs={"organization_id": "organizations"},
-    ),
-    Collection(
-        "staff_duties",
-        StaffDuty,
-        StaffDutyInputSchema,
-        refs={"organization_id": "organizations"},
-        links={"service_ids": ("services", "services")},
-    ),
-)
+from api.store.models import Change, OpeningHours, RecordVersion
 
 
 class LoadError(Exception):
@@ -182,7 +83,7 @@ def read_dataset(directory: str | Path) -> Dataset:
         raise LoadError([(str(directory), "-", "-", "not a directory")])
     problems: list[tuple[str, str, str, str]] = []
     dataset: Dataset = {}
-    for collection in COLLECTIONS:
+    for collection in load_order():
         path = directory / collection.file_name
         records, file_problems = _read_file(path, collection)
         problems.extend(file_problems)
@@ -206,7 +107,7 @@ def _read_file(path: Path, collection: Collection):
         raw = []
     if not isinstance(raw, list):
         return [], [(path.name, "-", "-", "must be a list of records")]
-    schema = collection.schema()
+    schema = collection.input_schema()
     records = []
     seen: set[str] = set()
     for index, item in enumerate(raw, start=1):
@@ -233,7 +134,7 @@ def _read_file(path: Path, collection: Collection):
 def _check_references(dataset: Dataset) -> list[tuple[str, str, str, str]]:
     problems = []
     ids = {name: {r["id"] for r in records} for name, records in dataset.items()}
-    for collection in COLLECTIONS:
+    for collection in load_order():
         for record in dataset[collection.name]:
             label = f"'{record['id']}'"
             for fld, target in collection.refs.items():
@@ -330,7 +231,7 @@ def write_dataset(
             # A database from before the audit trail: its records' present form is version 1.
             stamp_representations(session, now, recorder, baseline=True)
         # Creates and updates, collection by collection in dependency order.
-        for collection in COLLECTIONS:
+        for collection in load_order():
             existing = {obj.id: obj for obj in session.scalars(select(collection.model))}
             loaded[collection.name] = existing
             self_refs: list[tuple[Any, str | None]] = []
@@ -364,7 +265,7 @@ def write_dataset(
             stale[collection.name] = [obj for key, obj in existing.items() if key not in keep]
 
         # Deletes, dependants first, once nothing that stays refers to what goes.
-        for collection in reversed(COLLECTIONS):
+        for collection in reversed(load_order()):
             gone = stale[collection.name]
             if gone and collection.self_ref:
                 for obj in gone:
@@ -372,7 +273,7 @@ def write_dataset(
                 session.flush()
             for obj in gone:
                 if obj.content_hash is not None:
-                    deleted.append((collection.kind, obj.id, KINDS[collection.kind].dump(obj)))
+                    deleted.append((collection.name, obj.id, collection.dump(obj)))
                 session.delete(obj)
                 report.deleted += 1
             session.flush()
@@ -416,7 +317,7 @@ def stamp_representations(
     """Give `modified_at = now` to every record whose published form changed (its own fields or
     anything it embeds) and record the new version; `only` limits the check to those ids per
     kind. `baseline` records every record's present form as a version and changes nothing."""
-    for kind in KINDS.values():
+    for kind in stamp_order():
         if only is not None and not only.get(kind.name):
             continue
         ids = None if only is None else sorted(only[kind.name])
@@ -425,14 +326,14 @@ def stamp_representations(
                 if obj.content_hash is not None:
                     recorder.add(kind.name, obj.id, "create", kind.dump(obj))
                 continue
-            digest = content_hash(representation(kind, obj))
+            digest = content_hash(kind.representation(obj))
             if obj.content_hash == digest:
                 continue
             action = "create" if obj.content_hash is None else "update"
             obj.content_hash = digest
             obj.modified_at = now
             recorder.add(kind.name, obj.id, action, kind.dump(obj))
-        # Later kinds embed these records' timestamps.
+        # Later collections embed these records' timestamps.
         session.flush()
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.store.collections import EDITABLE
 from api.store.db import utcnow
 from api.store.models import ApiToken, Organization
 
@@ -31,17 +32,8 @@ SCOPES = {
     "write:duties": "staff duties",
     "admin": "everything, and the editors' names in the history",
 }
-# The scope that writes each collection (by its name in the URL).
-SCOPE_OF_KIND = {
-    "units": "write:units",
-    "opening-hours": "write:units",
-    "services": "write:services",
-    "access-channels": "write:channels",
-    "status-notices": "write:notices",
-    "notice-versions": "write:notices",
-    "announcements": "write:notices",
-    "staff-duties": "write:duties",
-}
+# The scope that writes each collection (by its name in the URL), as declared.
+SCOPE_OF_KIND = {c.name: c.scope for c in EDITABLE.values()}
 
 
 class TokenError(ValueError):

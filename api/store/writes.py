@@ -14,48 +14,21 @@ from marshmallow import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from api.store.collections import KINDS
+from api.store.collections import BY_NAME, COLLECTIONS, EDITABLE, Collection
 from api.store.derived import DEFAULT_HORIZON_DAYS, refresh_touched, targets_of
 from api.store.history import Recorder, deletion
-from api.store.loader import (
-    COLLECTIONS,
-    Collection,
-    _flatten_errors,
-    content_hash,
-    prune_changes,
-    stamp_representations,
-)
+from api.store.loader import _flatten_errors, content_hash, prune_changes, stamp_representations
 from api.store.models import (
     WAYS_IN_TYPES,
     AccessChannel,
-    NoticeVersion,
-    OpeningHours,
     Organization,
     StatusNotice,
     channel_services,
-    channel_units,
-    duty_services,
     notice_services,
     notice_units,
     unit_services,
 )
 
-# The collections the editor API writes, by their name in the URL.
-EDITABLE = {
-    c.kind: c
-    for c in COLLECTIONS
-    if c.kind
-    in (
-        "units",
-        "opening-hours",
-        "services",
-        "access-channels",
-        "notice-versions",
-        "status-notices",
-        "announcements",
-        "staff-duties",
-    )
-}
 MODEL_OF = {c.name: c.model for c in COLLECTIONS}
 
 
@@ -86,7 +59,7 @@ class Forbidden(EditError):
 
 def input_of(collection: Collection, obj: Any) -> dict[str, Any]:
     """A stored record in the form the loader and the API take it (to apply a PATCH to)."""
-    return collection.schema().dump(obj)
+    return collection.input_schema().dump(obj)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -116,7 +89,7 @@ def validate(session: Session, collection: Collection, body: Any, record_id: str
             [_error("id", f"Must be '{record_id}' (as in the URL) or left out.")],
         )
     try:
-        record = collection.schema().load({**body, "id": record_id})
+        record = collection.input_schema().load({**body, "id": record_id})
     except ValidationError as error:
         errors = [_error(f, m) for f, m in _flatten_errors(error.messages)]
         raise Invalid(f"The {_noun(collection)} is not valid.", errors) from None
@@ -124,13 +97,13 @@ def validate(session: Session, collection: Collection, body: Any, record_id: str
     for fld, target in collection.refs.items():
         value = record.get(fld)
         if value is not None and session.get(MODEL_OF[target], value) is None:
-            errors.append(_error(fld, f"No {target.replace('_', ' ')} record with id '{value}'."))
+            errors.append(_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
     for fld, (_attr, target) in collection.links.items():
         wanted = set(record.get(fld, []))
         model = MODEL_OF[target]
         found = set(session.scalars(select(model.id).where(model.id.in_(sorted(wanted)))))
         for value in sorted(wanted - found):
-            errors.append(_error(fld, f"No {target.replace('_', ' ')} record with id '{value}'."))
+            errors.append(_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
     if collection.self_ref and not errors and _makes_a_loop(session, collection, record):
         errors.append(_error(collection.self_ref, "Refers back to this record in a loop."))
     if errors:
@@ -153,7 +126,7 @@ def keep_set_elsewhere(collection: Collection, before: dict | None, record: dict
     only its own operation sets."""
     errors = [
         _error(fld, f"Set only by {operation}; a PUT or PATCH keeps the value the record has.")
-        for fld, operation in SET_ELSEWHERE.get(collection.kind, {}).items()
+        for fld, operation in SET_ELSEWHERE.get(collection.name, {}).items()
         if record.get(fld) != (before or {}).get(fld)
     ]
     if errors:
@@ -168,7 +141,7 @@ DATED_TODAY = {"status-notices": "stated_on", "opening-hours": "verified_on"}
 def dated(collection: Collection, record: dict, today: date) -> dict:
     """The record with its source date (`DATED_TODAY`) today where the editor left it empty; a
     statement of a notice version takes its version's date instead."""
-    fld = DATED_TODAY.get(collection.kind)
+    fld = DATED_TODAY.get(collection.name)
     if fld is None or record.get(fld) is not None or record.get("version_id"):
         return record
     return {**record, fld: today}
@@ -190,7 +163,7 @@ def _error(fld: str, message: str) -> dict[str, str]:
 
 
 def _noun(collection: Collection) -> str:
-    return collection.kind.removesuffix("s").replace("-", " ")
+    return collection.singular
 
 
 # --- Who may write what --------------------------------------------------------------------
@@ -276,23 +249,20 @@ def within(session: Session, organization_id: str) -> set[str]:
 
 # --- Writing -------------------------------------------------------------------------------
 
-# Which records embed which: link tables (both ways) and single references. A record's
-# published form can also change when a record two steps away changes, through what it embeds
-# whole (a unit embeds its channels, which list their services, and its opening hours), so
-# re-stamping takes a second step from those.
-LINKS: tuple[tuple[Table, str, str], ...] = (
-    (unit_services, "units", "services"),
-    (channel_services, "access-channels", "services"),
-    (channel_units, "access-channels", "units"),
-    (notice_services, "status-notices", "services"),
-    (notice_units, "status-notices", "units"),
-    (duty_services, "staff-duties", "services"),
+# Which records embed which, from the declarations: link tables (both sides publish them) and
+# the single references whose target publishes the way back. A record's published form can
+# also change when a record two steps away changes, through what it embeds whole (a unit embeds
+# its channels, which list their services, and its opening hours), so re-stamping takes a
+# second step from those.
+LINKS: tuple[tuple[Table, str, str], ...] = tuple(
+    (getattr(c.model, attribute).property.secondary, c.name, target)
+    for c in COLLECTIONS
+    for attribute, target in c.links.values()
 )
-REFERENCES = (
-    (OpeningHours.id, OpeningHours.unit_id, "opening-hours", "units"),
-    (StatusNotice.id, StatusNotice.supersedes_id, "status-notices", "status-notices"),
-    (StatusNotice.id, StatusNotice.version_id, "status-notices", "notice-versions"),
-    (NoticeVersion.id, NoticeVersion.replaces_id, "notice-versions", "notice-versions"),
+REFERENCES = tuple(
+    (c.model.id, getattr(c.model, fld), c.name, c.refs[fld])
+    for c in COLLECTIONS
+    for fld in c.mirrored_refs
 )
 
 
@@ -319,7 +289,7 @@ def _related(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, 
     return out
 
 
-EMBEDDED_WHOLE = ("access-channels", "opening-hours")
+EMBEDDED_WHOLE = {name for c in COLLECTIONS for name in c.embeds}
 
 
 def _ways_in_to(session: Session, channel_ids: list[str]) -> set[tuple[str, str]]:
@@ -355,7 +325,7 @@ def save(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> Any:
     """Create or replace the record (validated by `validate`) and publish the consequences."""
-    key = (collection.kind, record["id"])
+    key = (collection.name, record["id"])
     touched = neighbourhood(session, {key})
     model = collection.model
     obj = session.get(model, record["id"])
@@ -391,10 +361,10 @@ def _note_references(collection: Collection, obj: Any, record: dict, recorder: R
     for fld, target in collection.refs.items():
         value = record.get(fld)
         if value is not None and value != before.get(fld):
-            recorder.reached.setdefault((target.replace("_", "-"), value), REFERRED_TO)
+            recorder.reached.setdefault((target, value), REFERRED_TO)
     for fld, (_attr, target) in collection.links.items():
         for value in set(record.get(fld, [])) - set(before.get(fld, [])):
-            recorder.reached.setdefault((target.replace("_", "-"), value), REFERRED_TO)
+            recorder.reached.setdefault((target, value), REFERRED_TO)
 
 
 def delete(
@@ -415,21 +385,21 @@ def delete(
             "records first.",
             [_error(fld, f"Referred to by {kind} '{rid}'.") for kind, rid, fld in blockers],
         )
-    touched = neighbourhood(session, {(collection.kind, obj.id)})
-    written = {(collection.kind, obj.id)}
-    if collection.kind == "status-notices":  # its targets go with it, before refresh_touched
+    touched = neighbourhood(session, {(collection.name, obj.id)})
+    written = {(collection.name, obj.id)}
+    if collection.name == "status-notices":  # its targets go with it, before refresh_touched
         for unit in targets_of(session, [obj.id]):
             recorder.reached.setdefault(("units", unit), NOTICES)
             written.add(("units", unit))  # their status periods are derived again
-    if collection.kind == "services":  # the units offering it no longer do
+    if collection.name == "services":  # the units offering it no longer do
         written |= {(kind, rid) for kind, rid in touched if kind == "units"}
-    gone = [(collection.kind, obj)]
-    if collection.kind == "units":
+    gone = [(collection.name, obj)]
+    if collection.name == "units":
         gone += [("opening-hours", hours) for hours in obj.opening_hours]
     for kind, record in gone:
         written.add((kind, record.id))
         if record.content_hash is not None:
-            recorder.add(kind, record.id, "delete", KINDS[kind].dump(record))
+            recorder.add(kind, record.id, "delete", BY_NAME[kind].dump(record))
     session.delete(obj)
     session.flush()
     _publish(session, written, touched, recorder, now, retention_days, horizon_days)
@@ -444,24 +414,24 @@ def _dependants(session: Session, collection: Collection, record_id: str):
         for fld, target in other.refs.items():
             if target != collection.name or (other is collection and fld == "supersedes_id"):
                 continue
-            if other.name == "opening_hours":
+            if other.name == "opening-hours":
                 continue  # a unit's hours are deleted with it
             column = getattr(other.model, fld)
             for rid in session.scalars(select(other.model.id).where(column == record_id)):
-                out.append((other.kind, rid, fld))
+                out.append((other.name, rid, fld))
     for table, fld, kind in (
         (notice_units, "unit_ids", "units"),
         (notice_services, "service_ids", "services"),
     ):
-        if collection.kind == kind:
+        if collection.name == kind:
             notice_column, other_column = table.columns
             for rid in session.scalars(select(notice_column).where(other_column == record_id)):
                 out.append(("status-notices", rid, fld))
-    if collection.kind in ("units", "services"):
-        about = getattr(AccessChannel, collection.kind)
+    if collection.name in ("units", "services"):
+        about = getattr(AccessChannel, collection.name)
         for channel in session.scalars(select(AccessChannel).where(about.any(id=record_id))):
             if len(channel.units) + len(channel.services) == 1:
-                out.append(("access-channels", channel.id, f"{collection.kind[:-1]}_ids"))
+                out.append(("access-channels", channel.id, f"{collection.name[:-1]}_ids"))
     return out
 
 

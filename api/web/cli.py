@@ -8,12 +8,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from api.store.collections import COLLECTIONS
 from api.store.db import db
-from api.store.loader import COLLECTIONS, LoadError, read_dataset, write_dataset
+from api.store.loader import LoadError, read_dataset, write_dataset
 from api.store.migrations import alembic_config, ensure_schema
 
 data_cli = AppGroup("data", help="Manage the dataset.")
-db_cli = AppGroup("db", help="Manage the database schema (Alembic migrations in api/migrations).")
+db_cli = AppGroup(
+    "db", help="Manage the database schema (Alembic migrations in api/store/migrations)."
+)
 
 
 @db_cli.command("upgrade")

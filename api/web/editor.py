@@ -28,7 +28,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, abort
 
 from api.store import tokens
 from api.store import writes as editing
-from api.store.collections import KINDS
+from api.store.collections import BY_MODEL, BY_NAME, Collection
 from api.store.db import db, lock_for_writing, utcnow
 from api.store.history import Actor, Recorder, as_of, versions_of
 from api.store.models import IdempotencyKey, RecordVersion
@@ -40,7 +40,6 @@ from schemas.history import HistoryArgsSchema, RecordVersionPageSchema
 REALM = 'Bearer realm="social-services-api"'
 BODY_TYPES = ("application/json", "application/merge-patch+json")
 IDEMPOTENCY_HOURS = 24
-KINDS_BY_MODEL = {kind.model: kind.name for kind in KINDS.values()}
 
 
 # --- Who is asking -------------------------------------------------------------------------
@@ -96,7 +95,7 @@ def require_organization(session, who: tokens.Identity, collection, record: dict
     if not owners <= allowed:
         raise editing.Forbidden(
             f"The token '{who.name}' may only change records of the organization "
-            f"'{who.organization_id}' and those below it; {collection.kind} '{record['id']}' "
+            f"'{who.organization_id}' and those below it; {collection.name} '{record['id']}' "
             f"belongs to {', '.join(repr(o) for o in sorted(owners, key=str))}."
         )
 
@@ -245,11 +244,11 @@ def check_if_match(obj) -> None:
 
 
 def _item_path(obj) -> str:
-    return f"/v1/{KINDS_BY_MODEL[type(obj)]}/{obj.id}"
+    return f"/v1/{BY_MODEL[type(obj)].name}/{obj.id}"
 
 
 def record_response(kind: str, obj, status: int):
-    body = json.dumps(KINDS[kind].dump(obj), ensure_ascii=False)
+    body = json.dumps(BY_NAME[kind].dump(obj), ensure_ascii=False)
     response = current_app.response_class(body, status=status, mimetype="application/json")
     path = f"/v1/{kind}/{obj.id}"
     response.headers["ETag"] = record_etag(obj, path)
@@ -378,22 +377,22 @@ RESPONSE_NAMES = {
 }
 
 
-def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> None:
+def register_editing(blp: Blueprint, collection: Collection) -> None:
     """Add to a collection's blueprint: POST (create), PUT (replace), PATCH (merge patch),
     DELETE, and GET `/<id>/history`."""
-    collection = editing.EDITABLE[kind]
-    noun = schema.__name__.removesuffix("Schema")
-    text = noun_text(kind)
-    scope = tokens.SCOPE_OF_KIND[kind]
+    kind, id_param, schema = collection.name, collection.id_param, collection.schema
+    noun = collection.component
+    text = collection.indefinite
+    scope = collection.scope
     security = [{"bearerAuth": []}]
     common = (400, 401, 403, 413, 415, 422, 503)
     item = f"/<{id_param}>"
     item_statuses = (*common, 404, 410, 412, 428)
 
-    @blp.route("", methods=["POST"], endpoint=f"create_{collection.name}")
+    @blp.route("", methods=["POST"], endpoint=f"create_{collection.key}")
     @blp.response(201, schema, headers={"Location": {"$ref": "#/components/headers/Location"}})
     @blp.doc(
-        summary=f"Create a {text}",
+        summary=f"Create {text}",
         description=f"Needs a token with `{scope}`. With `Idempotency-Key`, a retry of the "
         "same request returns the first response instead of creating twice.",
         security=security,
@@ -444,10 +443,10 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
 
         return write(who, work)
 
-    @blp.route(item, methods=["PUT"], endpoint=f"replace_{collection.name}")
+    @blp.route(item, methods=["PUT"], endpoint=f"replace_{collection.key}")
     @blp.response(200, schema)
     @blp.doc(
-        summary=f"Replace a {text}",
+        summary=f"Replace {text}",
         description=f"The whole record, as for a create. Needs `{scope}` and `If-Match` with "
         "the ETag from a GET.",
         security=security,
@@ -456,10 +455,10 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
     def replace(**view_args):
         return update(view_args[id_param], patch=False)
 
-    @blp.route(item, methods=["PATCH"], endpoint=f"update_{collection.name}")
+    @blp.route(item, methods=["PATCH"], endpoint=f"update_{collection.key}")
     @blp.response(200, schema)
     @blp.doc(
-        summary=f"Change part of a {text}",
+        summary=f"Change part of {text}",
         description="A JSON Merge Patch (RFC 7396): the fields given replace the record's, "
         f"objects merge, null resets a field. Needs `{scope}` and `If-Match`.",
         security=security,
@@ -468,10 +467,10 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
     def patch(**view_args):
         return update(view_args[id_param], patch=True)
 
-    @blp.route(item, methods=["DELETE"], endpoint=f"delete_{collection.name}")
+    @blp.route(item, methods=["DELETE"], endpoint=f"delete_{collection.key}")
     @blp.response(204)
     @blp.doc(
-        summary=f"Delete a {text}",
+        summary=f"Delete {text}",
         description="From then on the item answers 410 Gone, the change feed has its "
         f"tombstone and its history keeps every version. Needs `{scope}` and `If-Match`.",
         security=security,
@@ -493,21 +492,21 @@ def register_editing(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
 
         return write(who, work)
 
-    register_history(blp, kind, id_param, schema)
+    register_history(blp, collection)
 
 
-def register_history(blp: Blueprint, kind: str, id_param: str, schema: type) -> None:
+def register_history(blp: Blueprint, collection: Collection) -> None:
     """Add GET `/<id>/history` to a collection's blueprint."""
-    noun = schema.__name__.removesuffix("Schema")
+    kind, id_param = collection.name, collection.id_param
 
-    @blp.route(f"/<{id_param}>/history", endpoint=f"history_{kind.replace('-', '_')}")
+    @blp.route(f"/<{id_param}>/history", endpoint=f"history_{collection.key}")
     @varies_by_token(history_audience)
     @blp.arguments(HistoryArgsSchema, location="query")
     @blp.response(200, RecordVersionPageSchema)
     @blp.errors(400, 404)
     @blp.doc(
-        operationId=f"list{noun}History",
-        summary=f"This server's edit log of a {noun_text(kind)}",
+        operationId=f"list{collection.component}History",
+        summary=f"This server's edit log of {collection.indefinite}",
         description="Every version this server published of the record (each load of the data "
         "and each editor write that changed it), oldest first, also after a delete: what each "
         "version published and what it changed. Who made each change, and from where, is shown "
@@ -516,10 +515,6 @@ def register_history(blp: Blueprint, kind: str, id_param: str, schema: type) -> 
     )
     def history(args, **view_args):
         return history_page(kind, view_args[id_param], args)
-
-
-def noun_text(kind: str) -> str:
-    return kind.removesuffix("s").replace("-", " ")
 
 
 def retention_days() -> int:
@@ -557,7 +552,7 @@ def history_page(kind: str, record_id: str, args: dict) -> dict:
     statement = versions_of(kind, record_id)
     exists = db.session.scalar(versions_of(kind, record_id).with_only_columns(RecordVersion.seq))
     if exists is None:
-        get_or_404(KINDS[kind].model, record_id)
+        get_or_404(BY_NAME[kind].model, record_id)
     page = paginate(statement, (RecordVersion.version,), args)
     admin = who is not None and who.admin
     page["results"] = [
@@ -582,7 +577,7 @@ def record_as_of(kind: str, record_id: str, args: dict):
     if args.get("format", "json") != "json":
         raise BadRequest("`as_of` gives the JSON form only; leave out `format`.")
     version = as_of(db.session, kind, record_id, instant)
-    noun = noun_text(kind)
+    noun = BY_NAME[kind].singular
     if version is None:
         abort(problem(404, f"No {noun} with id '{record_id}' existed at {instant.isoformat()}."))
     if version.action == "delete":

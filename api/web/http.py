@@ -19,7 +19,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import Gone, HTTPException, NotFound
 
 from api.formats.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
-from api.store.collections import KINDS
+from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBLISHED
 from api.store.db import db
 from api.store.history import deletion
 from api.web import cursors
@@ -192,8 +192,7 @@ class Api(flask_smorest.Api):
         )
         change = self.spec.components.schemas.get("Change")
         if change:
-            records = ["Unit", "Service", "Organization", "AccessChannel", "StatusNotice"]
-            records += ["NoticeVersion", "Announcement", "StaffDuty"]
+            records = [c.component for c in PUBLISHED]
             change["properties"]["record"] = {
                 "description": change["properties"]["record"].get("description", ""),
                 "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
@@ -203,19 +202,8 @@ class Api(flask_smorest.Api):
     def add_path_parameter_examples(self) -> None:
         from api.formats.hsds import hsds_id
 
-        examples = {
-            "unit_id": "pakila-work-centre",
-            "service_id": "rehabilitating-work-activities",
-            "organization_id": "social-rehabilitation-team",
-            "channel_id": "pakila-work-centre-phone",
-            "notice_id": "covid-2021-02-shops",
-            "version_id": "covid-2021-later",
-            "announcement_id": "face-masks-in-social-and-health-care",
-            "duty_id": "duty-assess-work-ability",
-            "hours_id": "pakila-work-centre-weekdays",
-            "collection": "units",
-            "fmt": "ndjson",
-        }
+        examples = {c.id_param: c.example_id for c in COLLECTIONS}
+        examples.update(collection="units", fmt="ndjson")
         by_path = {
             "/hsds/services/{id}": hsds_id("service", "rehabilitating-work-activities"),
             "/hsds/organizations/{id}": hsds_id("organization", "social-rehabilitation-team"),
@@ -235,8 +223,6 @@ class Api(flask_smorest.Api):
     def add_editor_components(self) -> None:
         """The editor API's bearer scheme, Location header, and request bodies: each editable
         collection's input record, and the same with nothing required for a merge patch."""
-        from api.store.writes import EDITABLE
-
         self.spec.components.security_scheme(
             "bearerAuth",
             {
@@ -250,11 +236,10 @@ class Api(flask_smorest.Api):
             "Location",
             {"description": "The new record's URL.", "schema": {"type": "string", "format": "uri"}},
         )
-        for kind in EDITABLE:
-            output = KINDS[kind].schema.__name__.removesuffix("Schema")
-            schema = EDITABLE[kind].schema
-            self.spec.components.schema(f"{output}Input", schema=schema)
-            self.spec.components.schema(f"{output}Patch", schema=schema(partial=True))
+        for collection in EDITABLE.values():
+            schema = collection.input_schema
+            self.spec.components.schema(f"{collection.component}Input", schema=schema)
+            self.spec.components.schema(f"{collection.component}Patch", schema=schema(partial=True))
 
     def add_access_channel_union(self) -> None:
         """Publish `AccessChannel` as a `oneOf` of the typed channel schemas, keyed by `type`."""
@@ -324,7 +309,7 @@ def negotiated_format(args: dict, *choices: str) -> str:
 
 def alternative_response(kind_name: str, fmt: str, data):
     """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
-    kind = KINDS[kind_name]
+    kind = BY_NAME[kind_name]
     page = data if isinstance(data, dict) else None
     records = [kind.dump(obj) for obj in page["results"]] if page else [kind.dump(data)]
     if fmt == "geojson":
@@ -359,8 +344,9 @@ def get_or_404(model, record_id: str, options: Iterable = ()):
     obj = db.session.get(model, record_id, options=list(options))
     if obj is not None:
         return obj
-    noun = model.__tablename__.rstrip("s").replace("_", " ")
-    gone = deletion(db.session, model.__tablename__.replace("_", "-"), record_id)
+    collection = BY_MODEL[model]
+    noun = collection.singular
+    gone = deletion(db.session, collection.name, record_id)
     if gone is not None:
         raise Gone(f"The {noun} '{record_id}' was deleted at {gone.recorded_at.isoformat()}.")
     raise NotFound(f"No {noun} with id '{record_id}'.")
