@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import docs, headers, ratelimit
+from api import docs, headers, ratelimit, widget
 from api.config import Config, from_environment
 from api.db import db
 from api.http import Api, init_request_hooks
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ratelimit.document(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
+    widget.init_app(app)
     init_request_hooks(app)
     ratelimit.init_app(app)  # before headers: a 304 counts too
     headers.init_app(app)
