@@ -41,6 +41,7 @@ os.environ.setdefault("CURSOR_SECRET", "a key for the test suite only")
 SQLITE_ONLY_MODULES = (
     "test_docs_browser.py",
     "test_sdk.py",
+    "test_widget_browser.py",
     "test_status_properties.py",
 )
 
