@@ -11,7 +11,7 @@ from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
 from api.web import caching as headers
-from api.web import docs, ratelimit
+from api.web import docs, ratelimit, widget
 from api.web.config import Config, from_environment
 from api.web.http import Api, init_request_hooks
 from api.web.replay import Replay
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ratelimit.document(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
+    widget.init_app(app)
     init_request_hooks(app)
     ratelimit.init_app(app)  # before headers: a 304 counts too
     headers.init_app(app)

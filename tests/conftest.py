@@ -41,6 +41,7 @@ os.environ.setdefault("CURSOR_SECRET", "a key for the test suite only")
 SQLITE_ONLY_MODULES = (
     "test_docs_browser.py",
     "test_sdk.py",
+    "test_widget_browser.py",
     "test_status_properties.py",
 )
 
@@ -230,6 +231,45 @@ def get_all(client, url: str) -> list[dict]:
     return results
 
 
+# Headless Chromium for the browser tests (Debian's `chromium` and `chromium-driver`).
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1600",
+)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium driven by selenium; skipped (or failed, with REQUIRE_SYSTEM_TESTS=1)
+    without chromium, chromedriver or selenium."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    require_system("chromium", chromium is not None)
+    require_system("chromedriver (Debian's chromium-driver)", chromedriver is not None)
+    try:
+        from selenium import webdriver
+    except ImportError:
+        require_system("the selenium package (dev extras)", False)
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console messages
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=chromedriver)
+    )
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
 def require_system(what: str, available: bool) -> None:
     """Skip a test whose system tool (`what`) is missing, or fail it when REQUIRE_SYSTEM_TESTS=1:
     CI installs these tools, so there a missing one is a broken build, not a reason to skip."""
@@ -240,6 +280,33 @@ def require_system(what: str, available: bool) -> None:
     if os.environ.get("REQUIRE_SYSTEM_TESTS") == "1":
         pytest.fail(f"{what} is not available and REQUIRE_SYSTEM_TESTS=1")
     pytest.skip(f"{what} is not available (set REQUIRE_SYSTEM_TESTS=1 to fail instead)")
+
+
+def sdk_node_modules() -> Path:
+    """tests/sdk/node_modules (the Node tools and packages pinned in tests/sdk/package-lock.json),
+    installed by `npm ci` when missing or older than the lock file, as the Makefile does. Without
+    Node and npm the test is skipped (or fails, with REQUIRE_SYSTEM_TESTS=1)."""
+    import subprocess
+
+    node, npm = shutil.which("node"), shutil.which("npm")
+    require_system("node", node is not None)
+    require_system("npm", npm is not None)
+    sdk_dir = PROJECT_ROOT / "tests" / "sdk"
+    stamp = sdk_dir / "node_modules" / ".installed"
+    lock = sdk_dir / "package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(sdk_dir), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        require_system(
+            f"the npm packages of tests/sdk ({result.stderr[-500:]})", not result.returncode
+        )
+        stamp.touch()
+    return sdk_dir / "node_modules"
 
 
 def shipped_records(published_only: bool = False) -> int:

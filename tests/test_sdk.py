@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, require_system
+from conftest import PROJECT_ROOT, sdk_node_modules
 from live_server import live_server
 
 OPENAPI = PROJECT_ROOT / "openapi.yaml"
@@ -227,18 +227,7 @@ def test_the_python_client_gets_a_typed_problem_for_a_missing_unit(sdk, api_clie
 @pytest.fixture(scope="module")
 def node_tools() -> Path:
     """tests/sdk/node_modules/.bin, installed from the lock file when missing or stale."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    require_system("node", node is not None)
-    require_system("npm", npm is not None)
-    stamp = SDK_DIR / "node_modules" / ".installed"
-    lock = SDK_DIR / "package-lock.json"
-    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
-        result = run([npm, "ci", "--prefix", SDK_DIR, "--no-audit", "--no-fund"])
-        require_system(
-            f"the npm packages of tests/sdk ({result.stderr[-500:]})", not result.returncode
-        )
-        stamp.touch()
-    return SDK_DIR / "node_modules" / ".bin"
+    return sdk_node_modules() / ".bin"
 
 
 @pytest.fixture(scope="module")

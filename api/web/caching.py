@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from flask import Flask, current_app, g, request
 from sqlalchemy import func, select
 from werkzeug.http import http_date
+from werkzeug.wsgi import ClosingIterator
 
 from api.store.db import db
 from api.store.models import Change
@@ -46,6 +47,7 @@ COMPRESSIBLE = (
     "text/csv",
     "text/calendar",
     "text/html",
+    "text/javascript",
     "text/plain",
 )
 EXPOSED = (
@@ -87,6 +89,24 @@ def versioned_by_record(model, param: str) -> Callable:
         return func
 
     return decorator
+
+
+def versioned_by_content(content: Callable[[], bytes | str]) -> Callable:
+    """Mark a view whose body is a file shipped with the code (the widget's script): a digest
+    of `content()` is part of its ETag, so that a new release is never answered 304 to a client
+    holding the old file while the data version stays the same."""
+
+    def decorator(func):
+        func.etag_content = content
+        return func
+
+    return decorator
+
+
+@functools.lru_cache(maxsize=16)
+def _content_digest(content: bytes | str) -> str:
+    data = content.encode() if isinstance(content, str) else content
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def varies_by_token(audience: Callable[[], str]) -> Callable:
@@ -232,6 +252,9 @@ def _etag_for_request(version: int) -> str:
         request.headers.get("Accept", ""),
         g.audience,
     ]
+    content = getattr(view, "etag_content", None)
+    if content is not None:
+        parts.append(_content_digest(content()))
     params = getattr(view, "clock_params", None)
     only_with = getattr(view, "clock_only_with", ())
     if (
@@ -411,7 +434,12 @@ def _compress(response) -> None:
     # A HEAD gets the headers its GET gets (api.web.replay answers it from the GET's).
     if response.is_streamed:
         if request.method != "HEAD":  # a HEAD's stream is never read
-            response.response = _compress_stream(response.response, encoding)
+            # A file's stream (send_file) is passed straight to the server, which closes
+            # what it gets: closing that closes the file too.
+            stream = response.response
+            response.response = ClosingIterator(
+                _compress_stream(stream, encoding), getattr(stream, "close", None)
+            )
         response.headers.pop("Content-Length", None)
     else:
         body = response.get_data()
