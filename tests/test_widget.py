@@ -16,7 +16,7 @@ from conftest import PROJECT_ROOT
 from api import create_app, widget
 from api.store.db import db
 
-SCRIPT = PROJECT_ROOT / "api" / "widget" / "v1.js"
+SCRIPT = PROJECT_ROOT / "api" / "web" / "widget" / "v1.js"
 README = PROJECT_ROOT / "README.md"
 
 
