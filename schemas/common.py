@@ -6,6 +6,7 @@ import inspect
 import re
 from contextvars import ContextVar, Token
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import marshmallow as ma
@@ -92,6 +93,32 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+def flatten_errors(
+    messages: Any, *, whole: str = "(record)", locations: tuple[str, ...] = (), prefix: str = ""
+) -> list[tuple[str, str]]:
+    """marshmallow's (or webargs') nested error messages as [(dotted.field, message)], for
+    the loader's report and the problems' `errors`. `whole` names an error of the whole record;
+    `locations` are top-level keys that only say where a field was (webargs' "query")."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            if key in locations and not prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_errors(value, whole=whole, locations=locations, prefix=name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(prefix or whole, " ".join(messages))]
+    if isinstance(messages, list):
+        return [
+            pair
+            for m in messages
+            for pair in flatten_errors(m, whole=whole, locations=locations, prefix=prefix)
+        ]
+    return [(prefix or whole, str(messages))]
 
 
 # --- Identifiers, URLs and enumerations --------------------------------------------------------

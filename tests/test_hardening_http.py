@@ -21,7 +21,7 @@ from api.resources.changes import encode_position
 from api.store.db import db
 from api.store.tokens import create_token, revoke_token
 from api.web import cursors, editor
-from api.web.http import encode_cursor
+from api.web.pagination import encode_cursor
 
 UNIT = "/v1/units/pakila-work-centre"
 HISTORY = f"{UNIT}/history"

@@ -22,7 +22,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from api import create_app
 from api.store.db import db
 from api.store.loader import load_dataset
-from api.web.http import encode_cursor
+from api.web.pagination import encode_cursor
 from schemas.common import LAST_DAY
 from schemas.status import MAX_RANGE_DAYS
 

@@ -12,7 +12,7 @@ from conftest import DATA_DIR, get_all, load_data
 
 from api.store.db import db
 from api.store.generate import generate
-from api.web.http import encode_cursor
+from api.web.pagination import encode_cursor
 
 # Where a few units are, roughly; the shipped dataset has no coordinates.
 PLACES = {

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
-from flask import abort, current_app, request, url_for
+from flask import current_app, request, url_for
 from sqlalchemy import func, select
-from werkzeug.exceptions import Gone
 
+from api.problems import Problem, field_error
 from api.store.collections import BY_NAME
 from api.store.db import db
 from api.store.models import Change
 from api.web import cursors
-from api.web.http import Blueprint, fits_column, problem
+from api.web.http import Blueprint
+from api.web.pagination import fits_column
 from schemas.changes import ChangeArgsSchema, ChangePageSchema
 
 blp = Blueprint(
@@ -41,8 +43,8 @@ def decode_position(cursor: str) -> int:
     return int(found[1])
 
 
-def _bad_since(detail: str):
-    abort(problem(400, detail, [{"field": "since", "message": detail}]))
+def _bad_since(detail: str) -> NoReturn:
+    raise Problem(400, detail, [field_error("since", detail)])
 
 
 @blp.route("")
@@ -70,7 +72,9 @@ def list_changes(args):
         _bad_since("`since` is past the feed's latest change; start again from /v1/dumps.")
     oldest = db.session.scalar(select(func.min(Change.seq)))
     if oldest is not None and since < oldest - 1 and _pruned():
-        raise Gone("Changes after this cursor are no longer kept; start again from /v1/dumps.")
+        raise Problem(
+            410, "Changes after this cursor are no longer kept; start again from /v1/dumps."
+        )
 
     latest = (
         select(Change.kind, Change.record_id, func.max(Change.seq).label("seq"))

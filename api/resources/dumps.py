@@ -4,9 +4,9 @@ dataset (a zip), streamed."""
 from __future__ import annotations
 
 from flask import Response, current_app, stream_with_context, url_for
-from werkzeug.exceptions import NotFound
 
 from api.formats.exports import FORMATS, archive, stream
+from api.problems import Problem
 from api.resources.index import last_modified
 from api.store.collections import BY_NAME, PUBLISHED
 from api.store.db import db
@@ -109,7 +109,7 @@ def get_dump(_args, collection, fmt):
     (phone numbers too) gets a leading `'`, so that a spreadsheet never runs it as a formula.
     """
     if collection not in COLLECTIONS or fmt not in FORMATS:
-        raise NotFound(f"No dump {collection}.{fmt}; /v1/dumps lists them.")
+        raise Problem(404, f"No dump {collection}.{fmt}; /v1/dumps lists them.")
     chunks = stream(db.session, BY_NAME[collection], fmt)
     return _streamed(chunks, FORMATS[fmt], f"{collection}.{fmt}")
 

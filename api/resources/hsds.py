@@ -18,10 +18,10 @@ from datetime import datetime
 from flask import current_app, stream_with_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import NotFound
 
 from api.domain.status import status_at
 from api.formats import hsds
+from api.problems import Problem
 from api.store.db import db
 from api.store.facts import engine_notice
 from api.store.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
@@ -178,7 +178,7 @@ def by_hsds_id(records: Iterable, kind: str, hsds_id: str, key=lambda record: re
     for record in records:
         if hsds.hsds_id(kind, key(record)) == hsds_id:
             return record
-    raise NotFound(f"No {kind.replace('_', ' ')} with id '{hsds_id}'.")
+    raise Problem(404, f"No {kind.replace('_', ' ')} with id '{hsds_id}'.")
 
 
 # --- Index -----------------------------------------------------------------------------------

@@ -2,15 +2,17 @@
 two of them."""
 
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
 
+from api.problems import Problem
 from api.store.collections import collection
 from api.store.db import db
 from api.store.models import NoticeVersion, StatusNotice
 from api.store.queries import filter_common
 from api.web.caching import versioned_by_record
-from api.web.editor import record_as_of, register_editing
-from api.web.http import Blueprint, get_or_404, paginate
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.common import ItemArgsSchema
 from schemas.notice_versions import (
     CompareArgsSchema,
@@ -93,9 +95,9 @@ def compare_notice_versions(args, version_id):
     version = get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
     since_id = args.get("since_version") or version.replaces_id
     if since_id is None:
-        raise BadRequest(f"The version '{version_id}' replaced none; give `since_version`.")
+        raise Problem(400, f"The version '{version_id}' replaced none; give `since_version`.")
     if since_id == version_id:
-        raise BadRequest("Compare two different versions.")
+        raise Problem(400, "Compare two different versions.")
     since = get_or_404(NoticeVersion, since_id, VERSION_OPTIONS)
     return compare(since, version)
 

@@ -7,8 +7,10 @@ from api.store.collections import collection
 from api.store.models import OpeningHours
 from api.store.queries import filter_common, where_in
 from api.web.caching import versioned_by_record
-from api.web.editor import record_as_of, register_editing
-from api.web.http import Blueprint, get_or_404, paginate
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.common import ItemArgsSchema
 from schemas.opening_hours import (
     OpeningHoursPageSchema,

@@ -6,15 +6,15 @@ from api.store.collections import collection
 from api.store.models import Organization
 from api.store.queries import filter_common, where_in
 from api.web.caching import versioned_by_record
-from api.web.editor import record_as_of, register_history
+from api.web.edit_log import record_as_of, register_history
 from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
+from api.web.pagination import paginate
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.organizations import (
     OrganizationPageSchema,

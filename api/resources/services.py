@@ -8,15 +8,16 @@ from api.store.collections import collection
 from api.store.models import Service, Unit
 from api.store.queries import filter_common, unit_facts, where_in, where_matches, where_related
 from api.web.caching import clock_dependent, now_minute, versioned_by_record
-from api.web.editor import record_as_of, register_editing
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
 from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
+from api.web.pagination import paginate
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.services import ServicePageSchema, ServiceQueryArgsSchema, ServiceSchema
 from schemas.status import ServiceStatusSchema, StatusArgsSchema

@@ -2,21 +2,24 @@
 
 from sqlalchemy import select
 
+from api.problems import Problem, field_error
 from api.store import writes as editing
 from api.store.collections import collection
 from api.store.models import Service, StatusNotice, Unit
 from api.store.queries import filter_common, where_in, where_related, where_valid_on
-from api.web import editor
+from api.web import auth, editor
+from api.web.bodies import read_body
 from api.web.caching import versioned_by_record
-from api.web.editor import editor_docs, record_as_of, register_editing
+from api.web.edit_log import record_as_of
+from api.web.editor import editor_docs, register_editing
 from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
+from api.web.pagination import paginate
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.status_notices import (
     StatusNoticePageSchema,
@@ -111,32 +114,32 @@ def supersede_status_notice(notice_id):
     supersede its newest version. Only this sets `supersedes_id`: a create, PUT or PATCH that
     sets or changes it answers 422.
     """
-    who = editor.identity()
-    editor.require_scope(who, "status-notices")
-    body = editor.read_body()
+    who = auth.identity()
+    auth.require_scope(who, "status-notices")
+    body = read_body()
     notices = collection("status-notices")
 
     def work(session, recorder, now):
         old = editor.current_record(session, notices, notice_id)
         editor.check_if_match(old)
-        editor.require_organization(session, who, notices, editing.input_of(notices, old))
+        auth.require_organization(session, who, notices, editing.input_of(notices, old))
         new_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(new_id, str) or session.get(StatusNotice, new_id) is not None:
-            raise editing.Invalid(
+            raise Problem(
+                422,
                 "The new version needs an `id` of its own.",
-                [{"field": "id", "message": "Missing, or the id of an existing notice."}],
+                [field_error("id", "Missing, or the id of an existing notice.")],
             )
         record = editing.validate(session, notices, {**body, "supersedes_id": notice_id}, new_id)
-        editor.require_organization(session, who, notices, record)
+        auth.require_organization(session, who, notices, record)
         new = editing.supersede(
             session,
             old,
             editing.dated(notices, record, editor.today()),
             recorder,
             now,
-            editor.retention_days(),
             editor.today(),
-            editor.horizon_days(),
+            editor.policy(),
         )
         return editor.record_response("status-notices", new, 201)
 

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, request
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
 
 from api.domain.status import STATUS_RULES, opening_hours, status_at
 from api.formats.calendar import opening_hours_calendar
+from api.problems import Problem
 from api.store.collections import collection
 from api.store.db import db
 from api.store.models import Service, Unit
@@ -24,15 +24,16 @@ from api.store.queries import (
     where_state_at,
 )
 from api.web.caching import clock_dependent, now_minute, versioned_by_record
-from api.web.editor import record_as_of, register_editing
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
 from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
+from api.web.pagination import paginate
 from schemas.status import (
     MAX_RANGE_DAYS,
     DateRangeArgsSchema,
@@ -213,7 +214,7 @@ def date_range(args: dict, facts) -> tuple:
     if end is None:
         end = start + timedelta(days=6)
     if end < start or (end - start).days >= MAX_RANGE_DAYS:
-        raise BadRequest(f"`end` must be on or after `start` and within {MAX_RANGE_DAYS} days.")
+        raise Problem(400, f"`end` must be on or after `start` and within {MAX_RANGE_DAYS} days.")
     return start, end
 
 

@@ -29,6 +29,7 @@ from api.store.db import lock_for_writing, utcnow
 from api.store.derived import DEFAULT_HORIZON_DAYS, refresh_derived, refresh_notice_windows
 from api.store.history import Actor, Recorder, loader_actor
 from api.store.models import Change, OpeningHours, RecordVersion
+from schemas.common import flatten_errors
 
 
 class LoadError(Exception):
@@ -59,21 +60,6 @@ Dataset = dict[str, list[dict[str, Any]]]
 
 
 # --- Reading and validating ----------------------------------------------------------------
-
-
-def _flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """marshmallow's nested error dict -> [(dotted.field, message)]."""
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            out.extend(_flatten_errors(value, name))
-        return out
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [(prefix or "(record)", "; ".join(messages))]
-    if isinstance(messages, list):
-        return [pair for m in messages for pair in _flatten_errors(m, prefix)]
-    return [(prefix or "(record)", str(messages))]
 
 
 def read_dataset(directory: str | Path) -> Dataset:
@@ -120,7 +106,7 @@ def _read_file(path: Path, collection: Collection):
         try:
             record = schema.load(item)
         except ValidationError as error:
-            for fld, message in _flatten_errors(error.messages):
+            for fld, message in flatten_errors(error.messages):
                 problems.append((path.name, label, fld, message))
             continue
         if record["id"] in seen:

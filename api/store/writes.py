@@ -7,6 +7,7 @@ with `api.store.db.lock_for_writing`. api/editor.py is the HTTP side.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,10 +15,11 @@ from marshmallow import ValidationError
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from api.problems import Problem, field_error
 from api.store.collections import BY_NAME, COLLECTIONS, EDITABLE, Collection
 from api.store.derived import DEFAULT_HORIZON_DAYS, refresh_touched, targets_of
 from api.store.history import Recorder, deletion
-from api.store.loader import _flatten_errors, content_hash, prune_changes, stamp_representations
+from api.store.loader import content_hash, prune_changes, stamp_representations
 from api.store.models import (
     WAYS_IN_TYPES,
     AccessChannel,
@@ -28,30 +30,18 @@ from api.store.models import (
     notice_units,
     unit_services,
 )
+from schemas.common import flatten_errors
 
 MODEL_OF = {c.name: c.model for c in COLLECTIONS}
 
 
-class EditError(Exception):
-    """A write that cannot be made; `status` is its HTTP status, `errors` the field errors."""
+@dataclass(frozen=True)
+class Policy:
+    """What a write keeps to: how long the change feed keeps changes, and how long open-ended
+    statements are trusted (the settings CHANGES_RETENTION_DAYS, KNOWLEDGE_HORIZON_DAYS)."""
 
-    status = 400
-
-    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None):
-        super().__init__(detail)
-        self.detail, self.errors = detail, errors or []
-
-
-class Invalid(EditError):
-    status = 422
-
-
-class Conflict(EditError):
-    status = 409
-
-
-class Forbidden(EditError):
-    status = 403
+    retention_days: int = 90
+    horizon_days: int = DEFAULT_HORIZON_DAYS
 
 
 # --- Reading the record as input -----------------------------------------------------------
@@ -80,34 +70,37 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def validate(session: Session, collection: Collection, body: Any, record_id: str) -> dict:
     """The record `body` describes, validated as the loader validates a file's record (schema,
-    references that must exist, no loop of parents); raise Invalid listing every problem."""
+    references that must exist, no loop of parents); raise a 422 problem listing every field."""
     if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object.", [_error("(body)", "Not an object.")])
+        raise Problem(
+            422, "The body must be a JSON object.", [field_error("(body)", "Not an object.")]
+        )
     if body.get("id", record_id) != record_id:
-        raise Invalid(
+        raise Problem(
+            422,
             "The id in the body differs from the id in the URL.",
-            [_error("id", f"Must be '{record_id}' (as in the URL) or left out.")],
+            [field_error("id", f"Must be '{record_id}' (as in the URL) or left out.")],
         )
     try:
         record = collection.input_schema().load({**body, "id": record_id})
     except ValidationError as error:
-        errors = [_error(f, m) for f, m in _flatten_errors(error.messages)]
-        raise Invalid(f"The {_noun(collection)} is not valid.", errors) from None
+        errors = [field_error(f, m) for f, m in flatten_errors(error.messages)]
+        raise Problem(422, f"The {_noun(collection)} is not valid.", errors) from None
     errors = []
     for fld, target in collection.refs.items():
         value = record.get(fld)
         if value is not None and session.get(MODEL_OF[target], value) is None:
-            errors.append(_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
+            errors.append(field_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
     for fld, (_attr, target) in collection.links.items():
         wanted = set(record.get(fld, []))
         model = MODEL_OF[target]
         found = set(session.scalars(select(model.id).where(model.id.in_(sorted(wanted)))))
         for value in sorted(wanted - found):
-            errors.append(_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
+            errors.append(field_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
     if collection.self_ref and not errors and _makes_a_loop(session, collection, record):
-        errors.append(_error(collection.self_ref, "Refers back to this record in a loop."))
+        errors.append(field_error(collection.self_ref, "Refers back to this record in a loop."))
     if errors:
-        raise Invalid(f"The {_noun(collection)} refers to what does not exist.", errors)
+        raise Problem(422, f"The {_noun(collection)} refers to what does not exist.", errors)
     return record
 
 
@@ -125,12 +118,14 @@ def keep_set_elsewhere(collection: Collection, before: dict | None, record: dict
     """Refuse (422) a create (`before` None), PUT or PATCH that sets or changes a field that
     only its own operation sets."""
     errors = [
-        _error(fld, f"Set only by {operation}; a PUT or PATCH keeps the value the record has.")
+        field_error(fld, f"Set only by {operation}; a PUT or PATCH keeps the value the record has.")
         for fld, operation in SET_ELSEWHERE.get(collection.name, {}).items()
         if record.get(fld) != (before or {}).get(fld)
     ]
     if errors:
-        raise Invalid(f"The {_noun(collection)} sets what only its own operation sets.", errors)
+        raise Problem(
+            422, f"The {_noun(collection)} sets what only its own operation sets.", errors
+        )
 
 
 # What an editor's write says about when a source said it: the fields that, left empty, mean
@@ -156,10 +151,6 @@ def _makes_a_loop(session: Session, collection: Collection, record: dict) -> boo
         seen.add(node)
         node = session.scalar(select(column).where(collection.model.id == node))
     return False
-
-
-def _error(fld: str, message: str) -> dict[str, str]:
-    return {"field": fld, "message": message}
 
 
 def _noun(collection: Collection) -> str:
@@ -321,8 +312,7 @@ def save(
     record: dict,
     recorder: Recorder,
     now: datetime,
-    retention_days: int,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    policy: Policy,
 ) -> Any:
     """Create or replace the record (validated by `validate`) and publish the consequences."""
     key = (collection.name, record["id"])
@@ -351,7 +341,7 @@ def save(
     obj.input_hash = content_hash(record)
     session.flush()
     touched |= neighbourhood(session, {key})
-    _publish(session, {key}, touched, recorder, now, retention_days, horizon_days)
+    _publish(session, {key}, touched, recorder, now, policy)
     return obj
 
 
@@ -373,17 +363,17 @@ def delete(
     obj: Any,
     recorder: Recorder,
     now: datetime,
-    retention_days: int,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    policy: Policy,
 ) -> None:
     """Delete the record, unless another record still depends on it (409); a unit's opening
     hours go with it. The history keeps its last version; the item answers 410 from then on."""
     blockers = _dependants(session, collection, obj.id)
     if blockers:
-        raise Conflict(
+        raise Problem(
+            409,
             f"The {_noun(collection)} '{obj.id}' is still referred to; change or delete those "
             "records first.",
-            [_error(fld, f"Referred to by {kind} '{rid}'.") for kind, rid, fld in blockers],
+            [field_error(fld, f"Referred to by {kind} '{rid}'.") for kind, rid, fld in blockers],
         )
     touched = neighbourhood(session, {(collection.name, obj.id)})
     written = {(collection.name, obj.id)}
@@ -402,7 +392,7 @@ def delete(
             recorder.add(kind, record.id, "delete", BY_NAME[kind].dump(record))
     session.delete(obj)
     session.flush()
-    _publish(session, written, touched, recorder, now, retention_days, horizon_days)
+    _publish(session, written, touched, recorder, now, policy)
 
 
 def _dependants(session: Session, collection: Collection, record_id: str):
@@ -441,13 +431,12 @@ def _publish(
     touched: set[tuple[str, str]],
     recorder: Recorder,
     now: datetime,
-    retention_days: int,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    policy: Policy,
 ) -> None:
     """After `written` changed: refresh what is derived from them, re-stamp every record in
     `touched` (those and the records embedding them, and the notices and versions whose
     derived dates moved) and record the new versions."""
-    refreshed = refresh_touched(session, written, horizon_days)
+    refreshed = refresh_touched(session, written, policy.horizon_days)
     for unit in refreshed.retargeted_units:
         recorder.reached.setdefault(("units", unit), NOTICES)
     touched = touched | written | refreshed.records
@@ -457,7 +446,7 @@ def _publish(
         only.setdefault(kind, set()).add(rid)
     stamp_representations(session, now, recorder, only=only)
     recorder.flush()
-    prune_changes(session, now, retention_days)
+    prune_changes(session, now, policy.retention_days)
 
 
 def supersede(
@@ -466,27 +455,28 @@ def supersede(
     record: dict,
     recorder: Recorder,
     now: datetime,
-    retention_days: int,
     today: date,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    policy: Policy,
 ) -> StatusNotice:
     """Publish `record` as the new version of the notice `old`: it supersedes `old` and, when
     no start is given, starts today; `old` ends the day before (api.domain.notices)."""
     if old.superseded_by:
-        raise Conflict(
+        raise Problem(
+            409,
             f"The notice '{old.id}' was already superseded by "
-            f"{', '.join(repr(n.id) for n in old.superseded_by)}; supersede the newest version."
+            f"{', '.join(repr(n.id) for n in old.superseded_by)}; supersede the newest version.",
         )
     record = {**record, "supersedes_id": old.id}
     if record.get("valid_from") is None:
         record["valid_from"] = today
     if old.valid_from and record["valid_from"] <= old.valid_from:
-        raise Invalid(
+        raise Problem(
+            422,
             "A new version must start after the version it supersedes.",
-            [_error("valid_from", f"Must be after {old.valid_from.isoformat()}.")],
+            [field_error("valid_from", f"Must be after {old.valid_from.isoformat()}.")],
         )
     if record.get("valid_until") and record["valid_until"] < record["valid_from"]:
-        raise Invalid("Ends before it starts.", [_error("valid_until", "Ends before it starts.")])
-    return save(
-        session, EDITABLE["status-notices"], record, recorder, now, retention_days, horizon_days
-    )
+        raise Problem(
+            422, "Ends before it starts.", [field_error("valid_until", "Ends before it starts.")]
+        )
+    return save(session, EDITABLE["status-notices"], record, recorder, now, policy)

@@ -11,23 +11,24 @@ from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
-from flask import abort, current_app, g, request, url_for
+from flask import current_app, g, request, url_for
 from marshmallow import RAISE
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, String, func, select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import Gone, HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from api.formats.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
+from api.problems import Problem, field_error
 from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBLISHED
 from api.store.db import db
 from api.store.history import deletion
-from api.web import cursors
+from api.web import pagination
 from schemas.access_channels import CHANNEL_SCHEMAS
 from schemas.common import (
     FORMAT_MEDIA_TYPES,
     LANGUAGES,
     ProblemSchema,
+    flatten_errors,
     reset_output_languages,
     set_output_languages,
 )
@@ -53,43 +54,45 @@ ERROR_RESPONSES = {
 }
 
 
-def problem(status: int, detail: str, errors: list[dict[str, str]] | None = None, **headers):
-    """Build an RFC 9457 problem response."""
+def render(problem: Problem) -> Response:
+    """A problem as its RFC 9457 response: the one place an error becomes an answer."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
         "instance": request.path,
     }
-    if errors:
-        body["errors"] = errors
+    if problem.errors:
+        body["errors"] = problem.errors
     response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
+        json.dumps(body, ensure_ascii=False), status=problem.status, mimetype=PROBLEM_JSON
     )
-    for name, value in headers.items():
-        response.headers[name.replace("_", "-")] = value
+    response.headers.update(problem.headers)
     return response
 
 
-def _field_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
-    """webargs/marshmallow error messages -> [{"field", "message"}], flattened."""
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            # webargs nests by location ("query", "json"); the field name is what a user knows.
-            name = (
-                prefix
-                if key in ("query", "json", "headers", "path") and not prefix
-                else (f"{prefix}.{key}" if prefix else str(key))
+def _from_http_exception(error: HTTPException) -> Problem:
+    """Werkzeug's own errors (no route, a method not allowed, a parameter webargs refused)
+    as a problem, keeping their headers (`Allow` on a 405)."""
+    data = getattr(error, "data", None) or {}
+    errors = None
+    if "messages" in data:
+        errors = [
+            field_error(fld, message)
+            for fld, message in flatten_errors(
+                data["messages"], whole="(request)", locations=WEBARGS_LOCATIONS
             )
-            out.extend(_field_errors(value, name))
-        return out
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [{"field": prefix or "(request)", "message": " ".join(messages)}]
-    if isinstance(messages, list):
-        return [e for m in messages for e in _field_errors(m, prefix)]
-    return [{"field": prefix or "(request)", "message": str(messages)}]
+        ]
+        detail = "Invalid " + ", ".join(sorted({e["field"] for e in errors})) + "."
+    else:
+        detail = data.get("message") or error.description or HTTPStatus(error.code).phrase
+    headers = {name: value for name, value in error.get_headers() if name != "Content-Type"}
+    return Problem(error.code or 500, detail, errors, headers)
+
+
+# webargs nests its messages by location; the field name is what a user knows.
+WEBARGS_LOCATIONS = ("query", "json", "headers", "path")
 
 
 class Parser(FlaskParser):
@@ -138,32 +141,17 @@ class Api(flask_smorest.Api):
         """Our pages are body envelopes with Link headers, not flask-smorest's X-Pagination."""
 
     def _register_error_handlers(self):
-        self._app.register_error_handler(HTTPException, self.handle_http_exception)
-        self._app.register_error_handler(Exception, self.handle_unexpected_exception)
+        """One handler renders every failure: a Problem raised anywhere, Werkzeug's own
+        errors, and anything unexpected (a 500 that tells nothing of the cause)."""
+        self._app.register_error_handler(Exception, self.handle_error)
 
-    def handle_http_exception(self, error: HTTPException):
-        if error.response is not None:  # abort(problem(...)): already a problem response
-            return error.response
-        data = getattr(error, "data", None) or {}
-        errors = None
-        if "messages" in data:
-            errors = _field_errors(data["messages"])
-            detail = "Invalid " + ", ".join(sorted({e["field"] for e in errors})) + "."
-        else:
-            detail = data.get("message") or error.description or HTTPStatus(error.code).phrase
-        headers = {}
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                headers[name] = value
-        response = problem(error.code, detail, errors)
-        response.headers.update(headers)
-        return response
-
-    def handle_unexpected_exception(self, error: Exception):
+    def handle_error(self, error: Exception) -> Response:
+        if isinstance(error, Problem):
+            return render(error)
         if isinstance(error, HTTPException):
-            return self.handle_http_exception(error)
+            return render(_from_http_exception(error))
         current_app.logger.exception("unexpected error on %s", request.path)
-        return problem(500, "An unexpected error occurred. It has been logged.")
+        return render(Problem(500, "An unexpected error occurred. It has been logged."))
 
     def finalize_spec(self) -> None:
         """Unions marshmallow cannot describe: access channels by `type`, change records by
@@ -286,7 +274,7 @@ def init_request_hooks(app) -> None:
         if languages and response.status_code < 400:
             response.headers["Content-Language"] = ", ".join(languages)
         links = g.get("page_links")
-        if links and (header := link_header(links)):
+        if links and (header := pagination.link_header(links)):
             existing = response.headers.get("Link")
             response.headers["Link"] = f"{header}, {existing}" if existing else header
         return response
@@ -348,141 +336,7 @@ def get_or_404(model, record_id: str, options: Iterable = ()):
     noun = collection.singular
     gone = deletion(db.session, collection.name, record_id)
     if gone is not None:
-        raise Gone(f"The {noun} '{record_id}' was deleted at {gone.recorded_at.isoformat()}.")
-    raise NotFound(f"No {noun} with id '{record_id}'.")
-
-
-# --- The cursor pager ------------------------------------------------------------------------
-
-
-PAGE = "page"  # what a list's cursors are signed for (api.web.cursors)
-
-
-def encode_cursor(direction: str, key: tuple) -> str:
-    """The cursor of a page: `direction` "n" (the rows after `key`) or "p" (before it)."""
-    payload = json.dumps([direction, list(key)], separators=(",", ":"), default=str)
-    return cursors.seal(PAGE, payload.encode())
-
-
-def decode_cursor(cursor: str, order_by: tuple) -> tuple[str, tuple]:
-    """(direction, key) of a cursor this API issued, each part of the key of the type (and in
-    the range) of its column in `order_by`; else a 400 before any query runs."""
-    payload = cursors.unseal(PAGE, cursor)
-    try:
-        if payload is None:
-            raise ValueError
-        direction, key = json.loads(payload)
-        if direction not in ("n", "p") or not isinstance(key, list) or len(key) != len(order_by):
-            raise ValueError
-    except (ValueError, TypeError):
-        _bad_cursor(
-            "The cursor is not one this API issued; use the `next` or `previous` link as is."
+        raise Problem(
+            410, f"The {noun} '{record_id}' was deleted at {gone.recorded_at.isoformat()}."
         )
-    if not all(fits_column(part, column.type) for part, column in zip(key, order_by, strict=True)):
-        _bad_cursor(
-            "The cursor does not belong to this ordering; keep the other parameters as they "
-            "were when it was issued, or start again without it."
-        )
-    return direction, tuple(key)
-
-
-def _bad_cursor(detail: str):
-    abort(problem(400, detail, [{"field": "cursor", "message": detail}]))
-
-
-def fits_column(value: Any, column_type) -> bool:
-    """Whether `value` can be compared with a column of `column_type` on either database: a
-    string within its length and encodable, or an integer within its range."""
-    if isinstance(column_type, Integer):
-        bits = 64 if isinstance(column_type, BigInteger) else 32
-        return (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
-        )
-    if isinstance(column_type, String):
-        if not isinstance(value, str) or len(value) > (column_type.length or len(value)):
-            return False
-        try:
-            value.encode()
-        except UnicodeEncodeError:  # a lone surrogate
-            return False
-        return True
-    raise TypeError(f"the pager cannot order by a column of type {column_type!r}")
-
-
-def _page_url(cursor: str) -> str:
-    args = request.args.to_dict()
-    args["cursor"] = cursor
-    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
-
-
-def paginate(
-    statement: Select,
-    order_by: tuple[InstrumentedAttribute | ColumnElement, ...],
-    args: dict,
-    options: Iterable = (),
-) -> dict[str, Any]:
-    """Keyset pagination over `statement`: `{count, next, previous, results}`.
-
-    `order_by` must end in a unique column (the id) so the order is total; the cursor records
-    the sort key of the page's first or last row, so any page costs what the first one does.
-    A key that is not a model column (a search rank, a distance) must be an integer expression
-    with a name (a label or a subquery's column): it is selected beside each record and set on
-    it as an attribute of that name.
-    """
-    from api.store.queries import per_data_version
-
-    page_size = args["page_size"]
-    direction, key = ("n", None)
-    if args.get("cursor"):  # checked before any query runs
-        direction, key = decode_cursor(args["cursor"], order_by)
-    # Counting what a status, search or distance filter selects evaluates it on every record,
-    # where a page evaluates it on a few: the count is remembered per data version.
-    count = per_data_version(
-        select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
-    )
-    computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
-
-    def key_of(row) -> tuple:
-        obj, values = row[0], dict(zip((c.key for c in computed), row[1:], strict=True))
-        return tuple(
-            getattr(obj, c.key) if isinstance(c, InstrumentedAttribute) else values[c.key]
-            for c in order_by
-        )
-
-    columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
-    bound = key if len(order_by) > 1 else key[0] if key else None
-    if direction == "n":
-        if key is not None:
-            statement = statement.where(columns > bound)
-        statement = statement.order_by(*order_by)
-    else:
-        statement = statement.where(columns < bound).order_by(*(c.desc() for c in order_by))
-
-    statement = statement.add_columns(*computed).options(*options).limit(page_size + 1)
-    rows = list(db.session.execute(statement))
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    if direction == "p":
-        rows.reverse()
-    for row in rows:
-        for name, value in zip((c.key for c in computed), row[1:], strict=True):
-            setattr(row[0], name, value)
-    has_next = more if direction == "n" else True
-    has_previous = (key is not None) if direction == "n" else more
-    links = {
-        "next": _page_url(encode_cursor("n", key_of(rows[-1]))) if has_next and rows else None,
-        "previous": _page_url(encode_cursor("p", key_of(rows[0])))
-        if has_previous and rows
-        else None,
-    }
-    if direction == "p" and not rows and key is not None:
-        links["next"] = None
-    g.page_links = links
-    return {"count": count, **links, "results": [row[0] for row in rows]}
-
-
-def link_header(links: dict[str, str | None]) -> str | None:
-    parts = [f'<{url}>; rel="{rel}"' for rel, url in links.items() if url]
-    return ", ".join(parts) or None
+    raise Problem(404, f"No {noun} with id '{record_id}'.")

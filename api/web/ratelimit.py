@@ -62,8 +62,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from api.problems import Problem
 from api.store.tokens import public_id_of
-from api.web.http import PROBLEM_JSON, problem
+from api.web.http import PROBLEM_JSON
 
 READ_METHODS = ("GET", "HEAD")
 # Static files: the docs page's Swagger UI assets and Flask's own static route.
@@ -384,11 +385,11 @@ def init_app(app: Flask) -> None:
         if not usage.exceeded:
             return None
         who = "token" if usage.client.startswith("token:") else "client address"
-        return problem(
+        raise Problem(
             429,
             f"Too many requests: the limit is {usage.policy.describe()} per {who}. "
             f"Try again in {usage.reset} seconds.",
-            Retry_After=str(usage.reset),
+            headers={"Retry-After": str(usage.reset)},
         )
 
     @app.after_request
