@@ -10,10 +10,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
-from api.web import caching as headers
 from api.web import docs, ratelimit, widget
+from api.web.caching import ConditionalGet
 from api.web.config import Config, from_environment
-from api.web.http import Api, init_request_hooks
+from api.web.http import Api, Languages, PageLinks
+from api.web.pipeline import Pipeline
+from api.web.ratelimit import RateLimits, limiter_of
 from api.web.replay import Replay
 
 SPEC_INFO = {
@@ -49,9 +51,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_plain_routes(app)
     docs.init_app(app)
     widget.init_app(app)
-    init_request_hooks(app)
-    ratelimit.init_app(app)  # before headers: a 304 counts too
-    headers.init_app(app)
+    # The cross-cutting steps of every request, in this order before the view and in the
+    # reverse order after it (api/web/pipeline.py):
+    Pipeline(
+        # `lang=` shapes every LocalizedString and sets Content-Language.
+        Languages(),
+        # Every request counts against its client's limit, a 304 too; over it, a 429.
+        RateLimits(limiter_of(app)),
+        # ETag and Last-Modified from the data version; a 304 without building the body;
+        # after the view, the caching, CORS and licence headers, and compression.
+        ConditionalGet(),
+        # A collection page's next and previous links as a Link header too.
+        PageLinks(),
+    ).init_app(app)
     app.wsgi_app = Replay(app, app.wsgi_app)  # repeats answers given before (api/replay.py)
     if app.config["PROXY_FIX_X_FOR"]:
         # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end;

@@ -22,13 +22,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from sqlalchemy import func, select
 from werkzeug.http import http_date
+from werkzeug.wrappers import Response
 from werkzeug.wsgi import ClosingIterator
 
 from api.store.db import db
 from api.store.models import Change
+from api.web.pipeline import BaseStep, state
 from api.web.ratelimit import EXEMPT_ENDPOINTS
 from schemas.index import LICENCE_URL
 
@@ -250,7 +252,7 @@ def _etag_for_request(version: int) -> str:
         request.path,
         request.query_string.decode("latin-1"),
         request.headers.get("Accept", ""),
-        g.audience,
+        state().audience,
     ]
     content = getattr(view, "etag_content", None)
     if content is not None:
@@ -262,8 +264,8 @@ def _etag_for_request(version: int) -> str:
         and not any(p in request.args for p in params)
         and (not only_with or any(p in request.args for p in only_with))
     ):
-        g.clock_minute = now_minute()
-        parts.append(g.clock_minute.isoformat())
+        state().clock_minute = now_minute()
+        parts.append(state().clock_minute.isoformat())
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
 
@@ -284,96 +286,108 @@ def _cacheable() -> bool:
     return request.method in ("GET", "HEAD") and request.endpoint not in (None, "static")
 
 
-def init_app(app: Flask) -> None:
-    @app.before_request
-    def _conditional_get():
-        if not _cacheable():
-            return None
-        view = current_app.view_functions.get(request.endpoint)
-        audience = getattr(view, "token_audience", None)
-        g.audience = audience() if audience is not None else ""
-        memory = remembered()
-        # g.version: the data version the answer is valid under, for api.web.replay. An item's
-        # validators come from its record, read after that version (so never older than it).
-        recent, fresh = memory.recent_version(), None
-        record = _record_marker()
-        if record is not None:
-            if recent is None:
-                recent = fresh = memory.fresh_version()
-            g.version = recent
-            validators = _record_validators(*record)
-            if validators is not None:
-                g.record_versioned = True
-                g.etag, changed_at = validators
-                return _not_modified(changed_at)
-        if recent is not None and fresh is None:
-            g.version = recent
-            g.etag = _etag_for_request(recent[0])
-            answer = _not_modified(recent[1])
-            if answer is not None:
-                return answer
-        # No such record (a 404 or 410 to come), or a body to build: the version read now
-        # (once per request).
-        g.version = version = fresh or memory.fresh_version()
-        g.etag = _etag_for_request(version[0])
-        return _not_modified(version[1])
+class ConditionalGet(BaseStep):
+    """Before the view, a GET's validators from the data version (an item's from its record)
+    and a 304 when the client holds them, without building the body. After it, every answer's
+    CORS and licence headers, and a GET's ETag, Last-Modified, Cache-Control, Vary and
+    compression; an answer another request may get again is offered to api.web.replay."""
 
-    def _not_modified(changed_at):
-        """A 304 if the client holds this version, else None. A date names a whole second
-        (Last-Modified is sent to the second), and another change may follow within it: only
-        a change before that second began is older than the client's copy for sure."""
-        g.last_modified = changed_at
-        inm = request.headers.get("If-None-Match")
-        ims = request.if_modified_since
-        fresh = (
-            matches(inm, g.etag)
-            if inm is not None
-            else (ims is not None and changed_at is not None and changed_at < ims)
-        )
-        if fresh:
-            g.not_modified = True
-            return current_app.response_class(status=304)
+    def before(self) -> Response | None:
+        return _conditional_get()
+
+    def after(self, response: Response) -> Response:
+        return _headers(response)
+
+
+def _conditional_get() -> Response | None:
+    if not _cacheable():
         return None
+    view = current_app.view_functions.get(request.endpoint)
+    audience = getattr(view, "token_audience", None)
+    state().audience = audience() if audience is not None else ""
+    memory = remembered()
+    # state().version: the data version the answer is valid under, for api.web.replay. An item's
+    # validators come from its record, read after that version (so never older than it).
+    recent, fresh = memory.recent_version(), None
+    record = _record_marker()
+    if record is not None:
+        if recent is None:
+            recent = fresh = memory.fresh_version()
+        state().version = recent
+        validators = _record_validators(*record)
+        if validators is not None:
+            state().record_versioned = True
+            state().etag, changed_at = validators
+            return _not_modified(changed_at)
+    if recent is not None and fresh is None:
+        state().version = recent
+        state().etag = _etag_for_request(recent[0])
+        answer = _not_modified(recent[1])
+        if answer is not None:
+            return answer
+    # No such record (a 404 or 410 to come), or a body to build: the version read now
+    # (once per request).
+    state().version = version = fresh or memory.fresh_version()
+    state().etag = _etag_for_request(version[0])
+    return _not_modified(version[1])
 
-    @app.after_request
-    def _headers(response):
-        # Every response passes here, a 304 included: headers that are not there yet are
-        # added (cheaper than set, which looks for the old value first).
-        headers = response.headers
-        headers.add("Access-Control-Allow-Origin", "*")
-        headers.add("Access-Control-Expose-Headers", EXPOSED)
-        if request.method == "OPTIONS":
-            headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
-            requested = request.headers.get("Access-Control-Request-Headers")
-            headers["Access-Control-Allow-Headers"] = requested or (
-                "Accept, Accept-Encoding, If-None-Match, If-Modified-Since, Authorization, "
-                "Content-Type, If-Match, Idempotency-Key"
-            )
-            headers["Access-Control-Max-Age"] = "86400"
-        existing = headers.get("Link")
-        if existing:
-            headers["Link"] = f"{existing}, {LICENCE_LINK}"
+
+def _not_modified(changed_at):
+    """A 304 if the client holds this version, else None. A date names a whole second
+    (Last-Modified is sent to the second), and another change may follow within it: only
+    a change before that second began is older than the client's copy for sure."""
+    state().last_modified = changed_at
+    inm = request.headers.get("If-None-Match")
+    ims = request.if_modified_since
+    fresh = (
+        matches(inm, state().etag)
+        if inm is not None
+        else (ims is not None and changed_at is not None and changed_at < ims)
+    )
+    if fresh:
+        state().not_modified = True
+        return current_app.response_class(status=304)
+    return None
+
+
+def _headers(response: Response) -> Response:
+    # Every response passes here, a 304 included: headers that are not there yet are
+    # added (cheaper than set, which looks for the old value first).
+    headers = response.headers
+    headers.add("Access-Control-Allow-Origin", "*")
+    headers.add("Access-Control-Expose-Headers", EXPOSED)
+    if request.method == "OPTIONS":
+        headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
+        requested = request.headers.get("Access-Control-Request-Headers")
+        headers["Access-Control-Allow-Headers"] = requested or (
+            "Accept, Accept-Encoding, If-None-Match, If-Modified-Since, Authorization, "
+            "Content-Type, If-Match, Idempotency-Key"
+        )
+        headers["Access-Control-Max-Age"] = "86400"
+    existing = headers.get("Link")
+    if existing:
+        headers["Link"] = f"{existing}, {LICENCE_LINK}"
+    else:
+        headers.add("Link", LICENCE_LINK)
+    not_modified = state().not_modified
+    if (response.status_code == 200 or not_modified) and _cacheable():
+        headers["ETag"] = _sent_etag()
+        if state().last_modified is not None:
+            headers["Last-Modified"] = _http_date(state().last_modified)
+        if state().private:
+            headers["Cache-Control"] = "private, no-cache"
         else:
-            headers.add("Link", LICENCE_LINK)
-        not_modified = g.get("not_modified")
-        if (response.status_code == 200 or not_modified) and _cacheable():
-            headers["ETag"] = _sent_etag()
-            if g.last_modified is not None:
-                headers["Last-Modified"] = _http_date(g.last_modified)
-            if g.get("private"):
-                headers["Cache-Control"] = "private, no-cache"
-            else:
-                headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
-            if "Vary" in headers:
-                response.vary.update(("Accept", "Accept-Encoding"))
-            else:
-                headers.add("Vary", "Accept, Accept-Encoding")
-            if g.get("vary_authorization"):
-                response.vary.add("Authorization")
-            if response.status_code == 200:
-                _compress(response)
-            _offer_for_replay(response)
-        return response
+            headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
+        if "Vary" in headers:
+            response.vary.update(("Accept", "Accept-Encoding"))
+        else:
+            headers.add("Vary", "Accept, Accept-Encoding")
+        if state().vary_authorization:
+            response.vary.add("Authorization")
+        if response.status_code == 200:
+            _compress(response)
+        _offer_for_replay(response)
+    return response
 
 
 def _offer_for_replay(response) -> None:
@@ -382,11 +396,11 @@ def _offer_for_replay(response) -> None:
     whole 200 body; and whether it is versioned by its record, so that the version must be
     read afresh, as the record is. Not an answer that depends on who asks, nor a static file
     (which the rate limiter does not count)."""
-    version = g.get("version")
+    version = state().version
     if (
         version is None
-        or g.get("private")
-        or g.get("vary_authorization")
+        or state().private
+        or state().vary_authorization
         or "Authorization" in request.headers
         or request.endpoint in EXEMPT_ENDPOINTS
         or (response.status_code == 200 and (request.method != "GET" or response.is_streamed))
@@ -394,9 +408,9 @@ def _offer_for_replay(response) -> None:
         return
     request.environ[REPLAYABLE] = (
         version[0],
-        g.get("clock_minute"),
-        g.etag,
-        bool(g.get("record_versioned")),
+        state().clock_minute,
+        state().etag,
+        bool(state().record_versioned),
     )
 
 
@@ -413,7 +427,7 @@ def _sent_etag() -> str:
     encoding the client accepts, since a 200 is compressed for it (unless it is too small to
     gain, or not text: which a 304, built without the body, cannot know)."""
     encoding = _accepted_encoding()
-    return g.etag if encoding is None else g.etag[:-1] + f'-{encoding}"'
+    return state().etag if encoding is None else state().etag[:-1] + f'-{encoding}"'
 
 
 def _accepted_encoding() -> str | None:

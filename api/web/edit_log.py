@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app
 
 from api.problems import Problem
 from api.store import tokens
@@ -20,6 +20,7 @@ from api.web.auth import identity
 from api.web.caching import varies_by_token
 from api.web.http import Blueprint, get_or_404, requested_languages
 from api.web.pagination import paginate
+from api.web.pipeline import state
 from schemas.common import LANGUAGES
 from schemas.history import HistoryArgsSchema, RecordVersionPageSchema
 
@@ -50,12 +51,12 @@ def history_reader() -> tokens.Identity | None:
     """Who reads a history: the token's identity (a 401 if it is not valid), or None without
     one; asked once per request, before a 304 too, which then varies by token as the page
     does (private with a token)."""
-    if "history_reader" not in g:
-        g.history_reader = identity(required=False)
-        g.vary_authorization = True
-        if g.history_reader is not None:
-            g.private = True
-    return g.history_reader
+    current = state()
+    if not current.reader_known:
+        current.reader, current.reader_known = identity(required=False), True
+        current.vary_authorization = True
+        current.private = current.reader is not None
+    return current.reader
 
 
 def history_audience() -> str:

@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
-from flask import current_app, g, request, url_for
+from flask import current_app, request, url_for
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -23,6 +23,7 @@ from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBL
 from api.store.db import db
 from api.store.history import deletion
 from api.web import pagination
+from api.web.pipeline import BaseStep, state
 from schemas.access_channels import CHANNEL_SCHEMAS
 from schemas.common import (
     FORMAT_MEDIA_TYPES,
@@ -258,32 +259,37 @@ def requested_languages() -> tuple[str, ...] | None:
     return languages if all(lang in LANGUAGES for lang in languages) else None
 
 
-def init_request_hooks(app) -> None:
-    """`lang=` shapes every LocalizedString in the response and sets Content-Language;
-    collection pages also send their links as an RFC 8288 Link header."""
+class Languages(BaseStep):
+    """`lang=` shapes every LocalizedString of the answer, and sets Content-Language."""
 
-    @app.before_request
-    def _apply_languages():
+    def before(self) -> Response | None:
         languages = requested_languages()
         if languages:
-            g.language_token = set_output_languages(languages)
+            state().languages = languages
+            state().language_token = set_output_languages(languages)
+        return None
 
-    @app.after_request
-    def _response_headers(response):
-        languages = requested_languages()
+    def after(self, response: Response) -> Response:
+        languages = state().languages
         if languages and response.status_code < 400:
             response.headers["Content-Language"] = ", ".join(languages)
-        links = g.get("page_links")
+        return response
+
+    def teardown(self, error: BaseException | None) -> None:
+        token = state().language_token
+        if token is not None:
+            reset_output_languages(token)
+
+
+class PageLinks(BaseStep):
+    """A collection page's links go in an RFC 8288 Link header too."""
+
+    def after(self, response: Response) -> Response:
+        links = state().page_links
         if links and (header := pagination.link_header(links)):
             existing = response.headers.get("Link")
             response.headers["Link"] = f"{header}, {existing}" if existing else header
         return response
-
-    @app.teardown_request
-    def _reset_languages(_exc):
-        token = g.pop("language_token", None)
-        if token is not None:
-            reset_output_languages(token)
 
 
 def negotiated_format(args: dict, *choices: str) -> str:

@@ -8,13 +8,14 @@ import json
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from flask import g, request, url_for
+from flask import request, url_for
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, String, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.problems import Problem, field_error
 from api.store.db import db
 from api.web import cursors
+from api.web.pipeline import state
 
 PAGE = "page"  # what a list's cursors are signed for (api.web.cursors)
 
@@ -140,7 +141,7 @@ def paginate(
     }
     if direction == "p" and not rows and key is not None:
         links["next"] = None
-    g.page_links = links
+    state().page_links = links
     return {"count": count, **links, "results": [row[0] for row in rows]}
 
 

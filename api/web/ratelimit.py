@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -61,10 +61,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+from werkzeug.wrappers import Response
 
 from api.problems import Problem
 from api.store.tokens import public_id_of
 from api.web.http import PROBLEM_JSON
+from api.web.pipeline import BaseStep, state
 
 READ_METHODS = ("GET", "HEAD")
 # Static files: the docs page's Swagger UI assets and Flask's own static route.
@@ -360,20 +362,23 @@ class RateLimiter:
         self.storage.close()
 
 
-def init_app(app: Flask) -> None:
-    """Count every request but preflights and static files; refuse with 429 over the limit.
-    Register before api.web.caching, so that a 304 counts too. A request that api.web.replay counted
-    and then left to Flask (because it is over the limit) is not counted again."""
-    limiter = RateLimiter.from_config(app.config)
-    app.extensions["ratelimit"] = limiter
-    if not limiter.enabled:
-        return
+class RateLimits(BaseStep):
+    """Counts every request but preflights and static files (a 304 too), and refuses one over
+    its limit with a 429 problem; every counted answer carries the RateLimit headers. A request
+    that api.web.replay counted and then left to Flask (because it is over the limit) is not
+    counted again."""
 
-    @app.before_request
-    def _limit():
-        if request.method == "OPTIONS" or request.endpoint in EXEMPT_ENDPOINTS:
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    def before(self) -> Response | None:
+        if (
+            not self.limiter.enabled
+            or request.method == "OPTIONS"
+            or request.endpoint in EXEMPT_ENDPOINTS
+        ):
             return None
-        usage = request.environ.pop(COUNTED, None) or limiter.count(
+        usage = request.environ.pop(COUNTED, None) or self.limiter.count(
             request.method,
             request.remote_addr,
             request.headers.get("Authorization"),
@@ -381,7 +386,7 @@ def init_app(app: Flask) -> None:
         )
         if usage is None:
             return None
-        g.rate_limit = usage
+        state().rate_limit = usage
         if not usage.exceeded:
             return None
         who = "token" if usage.client.startswith("token:") else "client address"
@@ -392,12 +397,19 @@ def init_app(app: Flask) -> None:
             headers={"Retry-After": str(usage.reset)},
         )
 
-    @app.after_request
-    def _rate_limit_headers(response):
-        usage = g.get("rate_limit")
+    def after(self, response: Response) -> Response:
+        usage = state().rate_limit
         if usage is not None:
             response.headers.update(usage.headers())
         return response
+
+
+def limiter_of(app: Flask) -> RateLimiter:
+    """The app's rate limiter, made from its settings once."""
+    limiter = app.extensions.get("ratelimit")
+    if limiter is None:
+        limiter = app.extensions["ratelimit"] = RateLimiter.from_config(app.config)
+    return limiter
 
 
 # --- The spec --------------------------------------------------------------------------------
