@@ -7,13 +7,13 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api.config import Config, from_environment
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
 from api.web import docs, ratelimit, widget
 from api.web.caching import ConditionalGet
-from api.web.config import Config, from_environment
-from api.web.http import Api, Languages, PageLinks
+from api.web.http import Api, Languages, PageLinks, PathParameterExamples
 from api.web.pipeline import Pipeline
 from api.web.ratelimit import RateLimits, limiter_of
 from api.web.replay import Replay
@@ -43,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.strict_slashes = True
 
     db.init_app(app)
-    api = Api(app, spec_kwargs=SPEC_OPTIONS)
+    api = Api(app, spec_kwargs={**SPEC_OPTIONS, "extra_plugins": [PathParameterExamples()]})
     for module in MODULES:
         api.register_blueprint(module.blp)
     api.finalize_spec()

@@ -11,17 +11,20 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from api import create_app
+from api.config import PROJECT_ROOT
+from api.store.collections import PUBLISHED
 from api.store.db import db
-from api.store.loader import load_dataset
-from api.web.config import PROJECT_ROOT
+from api.store.loader import load_dataset, read_dataset
 
 DATA_DIR = PROJECT_ROOT / "data"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -273,8 +276,6 @@ def browser(tmp_path):
 def require_system(what: str, available: bool) -> None:
     """Skip a test whose system tool (`what`) is missing, or fail it when REQUIRE_SYSTEM_TESTS=1:
     CI installs these tools, so there a missing one is a broken build, not a reason to skip."""
-    import os
-
     if available:
         return
     if os.environ.get("REQUIRE_SYSTEM_TESTS") == "1":
@@ -286,8 +287,6 @@ def sdk_node_modules() -> Path:
     """tests/sdk/node_modules (the Node tools and packages pinned in tests/sdk/package-lock.json),
     installed by `npm ci` when missing or older than the lock file, as the Makefile does. Without
     Node and npm the test is skipped (or fails, with REQUIRE_SYSTEM_TESTS=1)."""
-    import subprocess
-
     node, npm = shutil.which("node"), shutil.which("npm")
     require_system("node", node is not None)
     require_system("npm", npm is not None)
@@ -312,9 +311,6 @@ def sdk_node_modules() -> Path:
 def shipped_records(published_only: bool = False) -> int:
     """How many records the shipped data/ holds (published ones: without opening hours, which
     are published inside their units)."""
-    from api.store.collections import PUBLISHED
-    from api.store.loader import read_dataset
-
     dataset = read_dataset(DATA_DIR)
     if not published_only:
         return sum(len(records) for records in dataset.values())
@@ -323,8 +319,6 @@ def shipped_records(published_only: bool = False) -> int:
 
 def load_data(app, directory: Path):
     """Load a data directory into the app's database, as `flask data load` does."""
-    from api.store.loader import load_dataset
-
     with app.app_context():
         session = db.new_session()
         try:
@@ -335,8 +329,6 @@ def load_data(app, directory: Path):
 
 def edit_yaml(path: Path, change) -> None:
     """Change the records of a data file in place: `change(records)`."""
-    import yaml
-
     records = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(records)
     path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")

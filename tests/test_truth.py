@@ -312,8 +312,8 @@ def squeeze(text: str) -> str:
 
 
 def test_the_readme_and_the_api_docs_state_the_same_rules(client):
+    from api.config import PROJECT_ROOT
     from api.domain.status import STATUS_RULES
-    from api.web.config import PROJECT_ROOT
 
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert squeeze(STATUS_RULES) in squeeze(readme)

@@ -19,6 +19,7 @@ from flask import current_app, stream_with_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from api.config import PROJECT_ROOT
 from api.domain.status import status_at
 from api.formats import hsds
 from api.problems import Problem
@@ -27,7 +28,6 @@ from api.store.facts import engine_notice
 from api.store.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
 from api.store.queries import unit_facts, where_valid_on
 from api.web.caching import clock_dependent, now_minute
-from api.web.config import PROJECT_ROOT
 from api.web.http import Blueprint
 from schemas.hsds import (
     NDJSON_COMPONENT,

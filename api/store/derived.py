@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from api.config import Config
 from api.domain.notices import (
     StatementDates,
     VersionDates,
@@ -44,7 +45,7 @@ from api.store.models import (
 from api.store.search import refresh_search_entries, refresh_search_index
 
 CHUNK = 500
-DEFAULT_HORIZON_DAYS = 365
+DEFAULT_HORIZON_DAYS = Config.KNOWLEDGE_HORIZON_DAYS
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import threading
-from collections import OrderedDict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     Select,
+    Subquery,
     Text,
     and_,
     cast,
@@ -28,12 +27,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.domain.status import UnitFacts, zone_named
 from api.store import search
 from api.store.db import db
 from api.store.facts import unit_facts as facts_of_units
+from api.store.memory import LRU
 from api.store.models import Change, OpeningHours, OpeningSpan, StatusPeriod, Unit
 
 
@@ -318,29 +318,6 @@ def _status_condition(
 REMEMBERED_PER_APP = 256
 
 
-class _Remembered:
-    """One app's remembered values: statement key -> (data version, value), the least recently
-    used dropped beyond REMEMBERED_PER_APP."""
-
-    def __init__(self) -> None:
-        self._values: OrderedDict[Any, tuple[Any, Any, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key) -> tuple[Any, Any, Any] | None:
-        with self._lock:
-            found = self._values.get(key)
-            if found is not None:
-                self._values.move_to_end(key)
-            return found
-
-    def put(self, key, entry: tuple[Any, Any, Any]) -> None:
-        with self._lock:
-            self._values[key] = entry
-            self._values.move_to_end(key)
-            while len(self._values) > REMEMBERED_PER_APP:
-                self._values.popitem(last=False)
-
-
 def _hashable(value):
     if isinstance(value, list | tuple):
         return tuple(_hashable(v) for v in value)
@@ -364,10 +341,27 @@ def _statement_key(expression: ScalarSelect):
     return hash(cache_key.key), values
 
 
-def _data_version():
+def _data_version() -> Subquery:
+    """The data version: the highest `seq` of the change log, and its time. Every write moves
+    it, in the transaction that writes; ETags are made of it (api.web.caching)."""
     return select(
         func.max(Change.seq).label("seq"), func.max(Change.changed_at).label("changed_at")
     ).subquery("data_version")
+
+
+def data_version(session: Session) -> tuple[int, datetime | None]:
+    """The data version now: (0, None) for an empty database."""
+    version = _data_version()
+    seq, changed_at = session.execute(select(version.c.seq, version.c.changed_at)).one()
+    return seq or 0, data_version_time(changed_at)
+
+
+def data_version_time(changed_at: Any) -> datetime | None:
+    """The time of a data version as read (max() of the column loses its type on some
+    databases)."""
+    if changed_at is None:
+        return None
+    return Change.__table__.c.changed_at.type.process_result_value(changed_at, None)
 
 
 def per_data_version(expression: ScalarSelect):
@@ -382,19 +376,19 @@ def per_data_version(expression: ScalarSelect):
     key = _statement_key(expression)
     if key is None:
         return db.session.scalar(select(expression))
-    remembered = current_app.extensions.setdefault("api.store.queries.remembered", _Remembered())
+    remembered = current_app.extensions.setdefault(
+        "api.store.queries.remembered", LRU(REMEMBERED_PER_APP)
+    )
     known = remembered.get(key)
     if known is not None:
         # The version alone: a statement that also held `expression`, even in a branch never
         # taken, would be planned (and on PostgreSQL possibly JIT-compiled) as a whole.
-        version = _data_version()
-        current = db.session.execute(select(version.c.seq, version.c.changed_at)).one()
-        if (current.seq, current.changed_at) == known[:2]:
+        if data_version(db.session) == known[:2]:
             return known[2]
     version = _data_version()
     seq, changed_at, value = db.session.execute(
         select(version.c.seq, version.c.changed_at, expression)
     ).one()
     if seq is not None and changed_at is not None:
-        remembered.put(key, (seq, changed_at, value))
+        remembered.put(key, (seq, data_version_time(changed_at), value))
     return value

@@ -19,17 +19,18 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import ClosingIterator
 
+from api.store import queries
 from api.store.db import db
-from api.store.models import Change
+from api.store.memory import LRU
 from api.web.pipeline import BaseStep, state
 from api.web.ratelimit import EXEMPT_ENDPOINTS
 from schemas.index import LICENCE_URL
@@ -159,12 +160,7 @@ def _record_validators(model, record_id) -> tuple[str, datetime] | None:
 
 
 def data_version() -> tuple[int, datetime | None]:
-    seq, changed_at = db.session.execute(
-        select(func.max(Change.seq), func.max(Change.changed_at))
-    ).one()
-    if changed_at is not None:
-        changed_at = Change.__table__.c.changed_at.type.process_result_value(changed_at, None)
-    return seq or 0, changed_at
+    return queries.data_version(db.session)
 
 
 class Remembered:
@@ -179,9 +175,16 @@ class Remembered:
         self.version: tuple[int, datetime | None] | None = None
         self.read_at = 0.0
         self.forgotten = 0  # how many times forget_version ran: a read begun before is stale
-        self.answers: OrderedDict[tuple, tuple[int, object]] = OrderedDict()
-        self.size = 0
+        self._answers: LRU[object] = LRU(capacity_bytes)
         self.lock = threading.Lock()
+
+    @property
+    def answers(self) -> OrderedDict[Hashable, tuple[int, object]]:
+        return self._answers.entries()
+
+    @property
+    def size(self) -> int:
+        return self._answers.size
 
     def recent_version(self) -> tuple[int, datetime | None] | None:
         with self.lock:
@@ -204,28 +207,14 @@ class Remembered:
             self.version = None
             self.forgotten += 1
 
-    def answer(self, key: tuple):
-        with self.lock:
-            found = self.answers.get(key)
-            if found is None:
-                return None
-            self.answers.move_to_end(key)
-            return found[1]
+    def answer(self, key: tuple) -> object | None:
+        return self._answers.get(key)
 
-    def keep(self, key: tuple, answer, size: int) -> None:
+    def keep(self, key: tuple, answer: object, size: int) -> None:
         """Keep `answer` under `key` (replacing what was there) if it is at most an eighth of
         the capacity, dropping the least recently used answers to make room."""
-        if size > self.capacity // 8:
-            return
-        with self.lock:
-            old = self.answers.pop(key, None)
-            if old is not None:
-                self.size -= old[0]
-            self.answers[key] = (size, answer)
-            self.size += size
-            while self.size > self.capacity and self.answers:
-                _key, (dropped, _answer) = self.answers.popitem(last=False)
-                self.size -= dropped
+        if size <= self.capacity // 8:
+            self._answers.put(key, answer, size)
 
 
 def remembered(app: Flask | None = None) -> Remembered:

@@ -18,11 +18,13 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -103,3 +105,23 @@ def unseal(purpose: str, cursor: str) -> bytes | None:
     except (ValueError, binascii.Error):
         return None
     return payload if hmac.compare_digest(given, _tag(purpose, payload)) else None
+
+
+def encode(purpose: str, value: Any) -> str:
+    """A cursor carrying `value` (anything JSON holds), signed for `purpose`."""
+    return seal(purpose, json.dumps(value, separators=(",", ":"), default=str).encode())
+
+
+def decode(purpose: str, cursor: str) -> Any:
+    """The value of a cursor this API issued for `purpose`, else `INVALID`. The caller still
+    checks every part it uses."""
+    payload = unseal(purpose, cursor)
+    if payload is None:
+        return INVALID
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return INVALID
+
+
+INVALID = object()  # what `decode` gives for a cursor this API did not issue

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
+from apispec import BasePlugin
 from flask import current_app, request, url_for
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
@@ -120,6 +121,37 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
+class PathParameterExamples(BasePlugin):
+    """An apispec plugin: an example for every path parameter Flask's URL rules declare (each
+    collection's id from its declaration; the HSDS ids as the view computes them)."""
+
+    def path_helper(
+        self,
+        path: str | None = None,
+        operations: dict[str, Any] | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from api.formats.hsds import hsds_id
+
+        examples: dict[str, str] = {c.id_param: c.example_id for c in COLLECTIONS}
+        examples.update(collection="units", fmt="ndjson")
+        by_path = {
+            "/hsds/services/{id}": hsds_id("service", "rehabilitating-work-activities"),
+            "/hsds/organizations/{id}": hsds_id("organization", "social-rehabilitation-team"),
+            "/hsds/service_at_locations/{id}": hsds_id(
+                "service_at_location", "pakila-work-centre/rehabilitating-work-activities"
+            ),
+        }
+        for parameter in parameters or []:
+            if parameter.get("in") != "path" or "example" in parameter:
+                continue
+            example = by_path.get(path or "") if parameter["name"] == "id" else None
+            example = example or examples.get(parameter["name"])
+            if example:
+                parameter["example"] = example
+
+
 class Api(flask_smorest.Api):
     """flask-smorest with RFC 9457 errors, problem responses in the spec and the access-channel
     union written as a discriminated `oneOf`."""
@@ -158,7 +190,6 @@ class Api(flask_smorest.Api):
         """Unions marshmallow cannot describe: access channels by `type`, change records by
         collection; and examples for the path parameters Flask's URL rules declare."""
         self.add_access_channel_union()
-        self.add_path_parameter_examples()
         self.add_editor_components()
         self.spec.components.schema(
             "JsonDump",
@@ -187,27 +218,6 @@ class Api(flask_smorest.Api):
                 "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
                 + [{"type": "null"}],
             }
-
-    def add_path_parameter_examples(self) -> None:
-        from api.formats.hsds import hsds_id
-
-        examples = {c.id_param: c.example_id for c in COLLECTIONS}
-        examples.update(collection="units", fmt="ndjson")
-        by_path = {
-            "/hsds/services/{id}": hsds_id("service", "rehabilitating-work-activities"),
-            "/hsds/organizations/{id}": hsds_id("organization", "social-rehabilitation-team"),
-            "/hsds/service_at_locations/{id}": hsds_id(
-                "service_at_location", "pakila-work-centre/rehabilitating-work-activities"
-            ),
-        }
-        for path, item in self.spec._paths.items():
-            for parameter in item.get("parameters", []):
-                if parameter.get("in") != "path" or "example" in parameter:
-                    continue
-                example = by_path.get(path) if parameter["name"] == "id" else None
-                example = example or examples.get(parameter["name"])
-                if example:
-                    parameter["example"] = example
 
     def add_editor_components(self) -> None:
         """The editor API's bearer scheme, Location header, and request bodies: each editable

@@ -4,7 +4,6 @@ every value is checked against the ordering before any query runs."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -22,18 +21,15 @@ PAGE = "page"  # what a list's cursors are signed for (api.web.cursors)
 
 def encode_cursor(direction: str, key: tuple) -> str:
     """The cursor of a page: `direction` "n" (the rows after `key`) or "p" (before it)."""
-    payload = json.dumps([direction, list(key)], separators=(",", ":"), default=str)
-    return cursors.seal(PAGE, payload.encode())
+    return cursors.encode(PAGE, [direction, list(key)])
 
 
 def decode_cursor(cursor: str, order_by: tuple) -> tuple[str, tuple]:
     """(direction, key) of a cursor this API issued, each part of the key of the type (and in
     the range) of its column in `order_by`; else a 400 before any query runs."""
-    payload = cursors.unseal(PAGE, cursor)
+    value = cursors.decode(PAGE, cursor)
     try:
-        if payload is None:
-            raise ValueError
-        direction, key = json.loads(payload)
+        direction, key = value
         if direction not in ("n", "p") or not isinstance(key, list) or len(key) != len(order_by):
             raise ValueError
     except (ValueError, TypeError):

@@ -9,9 +9,9 @@ from alembic import context
 from sqlalchemy.types import TypeDecorator
 
 import api.store.models  # noqa: F401 - registers every table on the metadata
+from api.config import Config, from_environment
 from api.store.db import Base, make_engine
 from api.store.migrations import include_object
-from api.web.config import Config, from_environment
 
 config = context.config
 if config.config_file_name and config.cmd_opts is not None:  # the alembic command line
