@@ -296,10 +296,29 @@ COLLECTIONS: tuple[Collection, ...] = (
         scope="write:duties",
     ),
 )
-BY_NAME: dict[str, Collection] = {c.name: c for c in COLLECTIONS}
-BY_MODEL: dict[type, Collection] = {c.model: c for c in COLLECTIONS}
-PUBLISHED: tuple[Collection, ...] = tuple(c for c in COLLECTIONS if c.published)
-EDITABLE: dict[str, Collection] = {c.name: c for c in COLLECTIONS if c.editable}
+BY_NAME: dict[str, Collection] = {}
+BY_MODEL: dict[type, Collection] = {}
+PUBLISHED: tuple[Collection, ...] = ()
+EDITABLE: dict[str, Collection] = {}
+
+
+def _index() -> None:
+    global BY_NAME, BY_MODEL, PUBLISHED, EDITABLE
+    BY_NAME = {c.name: c for c in COLLECTIONS}
+    BY_MODEL = {c.model: c for c in COLLECTIONS}
+    PUBLISHED = tuple(c for c in COLLECTIONS if c.published)
+    EDITABLE = {c.name: c for c in COLLECTIONS if c.editable}
+    load_order.cache_clear()
+    stamp_order.cache_clear()
+
+
+def declare(*added: Collection) -> None:
+    """Add collections to those declared above: for a deployment's own collections, or a
+    test's. Call it before anything else reads the declarations (before `create_app`):
+    the modules that use them read them once, when they are first imported."""
+    global COLLECTIONS
+    COLLECTIONS = (*COLLECTIONS, *added)
+    _index()
 
 
 def collection(name: str) -> Collection:
@@ -362,3 +381,6 @@ def iter_records(
         key = tuple(getattr(rows[-1], column.key) for column in columns)
         if len(rows) < batch_size:
             return
+
+
+_index()
