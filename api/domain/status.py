@@ -818,25 +818,49 @@ def notice_periods(facts: UnitFacts) -> list[Period]:
 # --- Which notices apply to which unit -------------------------------------------------------
 
 
+def notice_applies(
+    unit_id: str,
+    ancestors: Iterable[str],
+    offered: set[str],
+    named_units: set[str],
+    named_services: set[str],
+) -> bool:
+    """Whether a notice naming `named_units` and `named_services` applies to a unit (with its
+    `ancestors` and the services it has `offered`): the rule, seen from the unit. A notice
+    applies to the units it names and to their sub-units, a sub-unit only if it offers a named
+    service (when services are named); with no units named, to every unit offering a named
+    service."""
+    if not named_units:
+        return bool(offered & named_services)
+    if unit_id in named_units:
+        return True
+    return bool(named_units.intersection(ancestors)) and (
+        not named_services or bool(offered & named_services)
+    )
+
+
 def notice_targets(
     unit_ids: Iterable[str],
     service_ids: Iterable[str],
     children: dict[str, list[str]],
     services_of: dict[str, set[str]],
 ) -> set[str]:
-    """The units a notice applies to: the units it names and their sub-units, a sub-unit only
-    if it offers a named service (when services are named); with no units named, every unit
-    offering a named service."""
-    named_units, named_services = list(unit_ids), set(service_ids)
+    """The units a notice applies to (`notice_applies`), seen from the notice: the units it
+    names and every unit below them the rule keeps; with no units named, every unit offering a
+    named service."""
+    named_units, named_services = set(unit_ids), set(service_ids)
     if not named_units:
         return {unit for unit, offered in services_of.items() if offered & named_services}
-    targets = set(named_units)
+    targets, ancestors_of = set(named_units), {unit: () for unit in named_units}
     stack = list(named_units)
     while stack:
-        for child in children.get(stack.pop(), []):
-            if child in targets:
+        parent = stack.pop()
+        for child in children.get(parent, []):
+            if child in ancestors_of:
                 continue
-            if not named_services or services_of.get(child, set()) & named_services:
+            ancestors_of[child] = (*ancestors_of[parent], parent)
+            offered = services_of.get(child, set())
+            if notice_applies(child, ancestors_of[child], offered, named_units, named_services):
                 targets.add(child)
             stack.append(child)
     return targets

@@ -6,7 +6,8 @@ unknown parameters are still a 400. The mapping is `api.formats.hsds`; docs/hsds
 
 The view is built per request from the whole (small) dataset: the HSDS ids are uuid5 hashes of
 ours, and `search` looks into every language of the texts, so filtering and paging happen in
-Python after the records are loaded in a fixed number of queries.
+Python after the records are loaded: a fixed number of queries for the records, and a few more
+per service for its status at each unit offering it.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def ndjson_alternative(func):
 
 
 def snapshot(at: datetime | None) -> hsds.Snapshot:
-    """Every record, and the engine's verdicts at `at` (default now), in a fixed number of
-    queries whatever the size of the dataset."""
+    """Every record, and the engine's verdicts at `at` (default now): a fixed number of queries
+    for the records, and a few per service for its statuses."""
     at = at or now_minute()
     session = db.session
     units = session.scalars(

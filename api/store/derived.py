@@ -27,7 +27,7 @@ from api.domain.notices import (
     possible_days,
     window_json,
 )
-from api.domain.status import minute_rows, notice_periods, parse_spans
+from api.domain.status import minute_rows, notice_applies, notice_periods, parse_spans
 from api.domain.status import notice_targets as targets_of_notice
 from api.store.facts import unit_facts
 from api.store.models import (
@@ -285,9 +285,7 @@ def _ancestors(session: Session, unit_id: str, parent_of: dict[str, str | None])
 
 def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> set[str]:
     """Recompute which notices apply to these units and every unit below them, each by the
-    rule of api.domain.status.notice_targets seen from the unit: a notice applies to a unit it
-    names; to a unit below one it names, unless it names services the unit does not offer; and,
-    when it names no unit, to every unit offering a service it names."""
+    rule seen from the unit (api.domain.status.notice_applies)."""
     units = _subtree(session, {u for u in unit_ids if session.get(Unit, u) is not None})
     if not units:
         return set()
@@ -316,14 +314,7 @@ def _refresh_targets_of_units(session: Session, unit_ids: set[str]) -> set[str]:
     for unit in sorted(units):
         for notice in sorted(candidates):
             names, wanted = set(named_units.get(notice, [])), named_services.get(notice, set())
-            if not names:
-                applies = bool(services[unit] & wanted)
-            else:
-                applies = unit in names or (
-                    bool(names.intersection(chains[unit]))
-                    and (not wanted or bool(services[unit] & wanted))
-                )
-            if applies:
+            if notice_applies(unit, chains[unit], services[unit], names, wanted):
                 rows.append({"status_notice_id": notice, "unit_id": unit})
     return _replace_targets(session, notice_targets.c.unit_id, units, rows)
 

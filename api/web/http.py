@@ -1,6 +1,7 @@
-"""The house's own HTTP pieces: Api and Blueprint subclasses, the cursor pager, problem+json.
-
-Every resource module imports from here instead of re-inventing these.
+"""The house's own HTTP pieces: the Api and Blueprint subclasses (the spec's problem
+responses, unions and examples), the one handler that renders every failure as RFC 9457
+problem+json, strict query strings, content negotiation (`format=`, `lang=`) and the lookup of
+an item that may be gone. The pager is api/web/pagination.py, the pipeline api/web/pipeline.py.
 """
 
 from __future__ import annotations
