@@ -163,7 +163,11 @@ class VersionComparisonSchema(OutputSchema):
     version only), removed (in the earlier only), and changed, field by field (a later
     statement revises an earlier one through `supersedes_id`, over any number of versions)."""
 
-    since_version = Id(required=True, metadata={"description": "The earlier version."})
+    since_version = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The earlier version; null when compared with nothing."},
+    )
     version = Id(required=True, metadata={"description": "The later version."})
     added = fields.List(fields.Nested(StatusNoticeSchema), required=True)
     removed = fields.List(fields.Nested(StatusNoticeSchema), required=True)

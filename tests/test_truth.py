@@ -242,11 +242,22 @@ def test_10_the_versions_when_each_was_in_force_and_what_changed(client):
     assert "/v1/notice-versions" in history["description"]
 
 
-def test_10_comparing_a_version_with_itself_or_nothing_is_a_400(client):
-    assert client.get("/v1/notice-versions/covid-2020-12/changes").status_code == 400
+def test_10_the_first_version_against_nothing_and_a_version_against_itself(client):
+    first = client.get("/v1/notice-versions/covid-2020-12/changes").json
+    assert first["since_version"] is None
+    assert [s["id"] for s in first["added"]] == [
+        "covid-2020-12-group-activities",
+        "covid-2020-12-hakaniemi-pop-up",
+        "covid-2020-12-shops",
+        "covid-2020-12-work-activities",
+    ]
     same = client.get("/v1/notice-versions/covid-2021-02/changes?since_version=covid-2021-02")
-    assert same.status_code == 400
+    assert (same.json["added"], same.json["removed"], same.json["changed"]) == ([], [], [])
+    assert len(same.json["unchanged_ids"]) == 4
     assert client.get("/v1/notice-versions/nope/changes").status_code == 404
+    assert (
+        client.get("/v1/notice-versions/covid-2021-02/changes?since_version=x").status_code == 404
+    )
 
 
 # --- 11. A portal needs one call per unit -------------------------------------------------------

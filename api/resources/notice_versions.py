@@ -3,7 +3,6 @@ two of them."""
 
 from sqlalchemy import select
 
-from api.problems import Problem
 from api.store.collections import collection
 from api.store.db import db
 from api.store.models import NoticeVersion, StatusNotice
@@ -87,24 +86,31 @@ def get_notice_version(args, version_id):
 def compare_notice_versions(args, version_id):
     """What changed in a version
 
-    Compared with `since_version` (default: the version it replaced): the statements it
-    added, the ones it dropped, and each statement it revised with every field that differs
-    (`before`, `after`). A later statement revises an earlier one through `supersedes_id`,
-    followed over any number of versions.
+    Compared with `since_version` (default: the version it replaced; for the first version,
+    nothing, so every statement is added): the statements it added, the ones it dropped, and
+    each statement it revised with every field that differs (`before`, `after`). A later
+    statement revises an earlier one through `supersedes_id`, followed over any number of
+    versions. Compared with itself, every statement is unchanged.
     """
     version = get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
     since_id = args.get("since_version") or version.replaces_id
-    if since_id is None:
-        raise Problem(400, f"The version '{version_id}' replaced none; give `since_version`.")
-    if since_id == version_id:
-        raise Problem(400, "Compare two different versions.")
-    since = get_or_404(NoticeVersion, since_id, VERSION_OPTIONS)
+    since = get_or_404(NoticeVersion, since_id, VERSION_OPTIONS) if since_id else None
     return compare(since, version)
 
 
-def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
+def compare(earlier: NoticeVersion | None, later: NoticeVersion) -> dict:
+    """What changed from `earlier` (None: from nothing) to `later`."""
     kind = collection("status-notices")
-    before = {s.id: s for s in earlier.statements}
+    before = {s.id: s for s in earlier.statements} if earlier is not None else {}
+    if earlier is later:
+        return {
+            "since_version": later.id,
+            "version": later.id,
+            "added": [],
+            "removed": [],
+            "changed": [],
+            "unchanged_ids": [s.id for s in later.statements],
+        }
     supersedes = dict(db.session.execute(select(StatusNotice.id, StatusNotice.supersedes_id)).all())
 
     def revised(statement_id: str) -> str | None:
@@ -137,7 +143,7 @@ def compare(earlier: NoticeVersion, later: NoticeVersion) -> dict:
         else:
             unchanged.append(statement.id)
     return {
-        "since_version": earlier.id,
+        "since_version": earlier.id if earlier is not None else None,
         "version": later.id,
         "added": added,
         "removed": [s for s_id, s in sorted(before.items()) if s_id not in matched],
