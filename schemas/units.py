@@ -219,7 +219,7 @@ class UnitQueryArgsSchema(ListArgsSchema):
         metadata={
             "description": "The instants of the statuses `include=status` adds, up to 10, "
             "comma-separated (RFC 3339 with offset; default now); `state` is read at the first.",
-            "example": "2021-03-15T10:00:00+02:00",
+            "example": ["2021-03-15T10:00:00+02:00"],
         }
     )
     include = CommaSeparated(

@@ -242,6 +242,19 @@ def typescript_project(node_tools, tmp_path_factory) -> Path:
     return directory
 
 
+def test_the_committed_spec_passes_redocly_and_spectral(node_tools):
+    """The linters CI runs (`make lint-spec`): an error in either fails here, in `make test`."""
+    redocly = run(
+        [node_tools / "redocly", "lint", OPENAPI, "--config", SDK_DIR / "redocly.yaml"],
+        env={**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+    )
+    assert redocly.returncode == 0, redocly.stdout + redocly.stderr
+    spectral = run(
+        [node_tools / "spectral", "lint", OPENAPI, "--ruleset", SDK_DIR / ".spectral.yaml"]
+    )
+    assert spectral.returncode == 0, spectral.stdout + spectral.stderr
+
+
 def test_the_typescript_types_have_every_operation_and_named_schemas(typescript_project, spec):
     types = (typescript_project / "schema.d.ts").read_text(encoding="utf-8")
     for item in spec["paths"].values():
