@@ -335,7 +335,7 @@ def _ordered(depends_on: Iterable[tuple[Collection, set[str]]]) -> tuple[Collect
             None,
         )
         if ready is None:
-            raise ValueError(f"collections depend on each other in a loop: {sorted(pending)}")
+            raise ValueError(f"collections depend on each other in a loop: {sorted(c.name for c in pending)}")
         done.append(ready)
         del pending[ready]
     return tuple(done)
