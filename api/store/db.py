@@ -159,9 +159,12 @@ class Database:
         self.engine = make_engine(url)
         self.session.configure(bind=self.engine)
 
-    def create_all(self) -> None:
+    def configured_engine(self) -> Engine:
         assert self.engine is not None, "configure() the database first"
-        Base.metadata.create_all(self.engine)
+        return self.engine
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.configured_engine())
 
     def new_session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)

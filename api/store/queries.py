@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from api.domain.status import UnitFacts, zone_named
 from api.store import search
@@ -85,7 +86,7 @@ def where_valid_on(
 
 def where_matches(
     statement: Select, model: type[Record], query: str | None
-) -> tuple[Select, ColumnElement | None]:
+) -> tuple[Select, KeyedColumnElement[Any] | None]:
     """Only records matching the full-text `query` (see api.store.search), and their relevance rank
     (an integer, lower is better) to order by; no filter and no rank when `query` is absent."""
     if query is None:
@@ -100,7 +101,7 @@ METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
 
 def where_near(
     statement: Select, point: tuple[float, float] | None, radius_m: int | None
-) -> tuple[Select, ColumnElement | None]:
+) -> tuple[Select, KeyedColumnElement[Any] | None]:
     """Only units with coordinates within `radius_m` metres of `point` (lat, lon), and the
     squared distance in whole square metres (`squared_distance_m2`) to order by.
 
