@@ -36,7 +36,7 @@ from api.web.auth import identity, require_organization, require_reach, require_
 from api.web.bodies import read_body
 from api.web.caching import forget_data_version, record_etag, record_token
 from api.web.edit_log import register_history
-from api.web.http import ERROR_RESPONSES, Blueprint, missing
+from api.web.http import ERROR_RESPONSES, Blueprint, raise_not_found
 
 IDEMPOTENCY_HOURS = 24
 
@@ -151,7 +151,7 @@ def current_record(session: Session, collection: Collection, record_id: str) -> 
     """The record to change, locked in this transaction; 404 or 410 as for a GET."""
     obj = session.get(collection.model, record_id)
     if obj is None:
-        missing(collection.model, record_id)
+        raise_not_found(collection.model, record_id)
     return obj
 
 

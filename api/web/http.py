@@ -357,10 +357,10 @@ def get_or_404(model: type[_R], record_id: str, options: Iterable[ORMOption] = (
     obj = db.session.get(model, record_id, options=list(options))
     if obj is not None:
         return obj
-    missing(model, record_id)
+    raise_not_found(model, record_id)
 
 
-def missing(model: type[Record], record_id: str) -> NoReturn:
+def raise_not_found(model: type[Record], record_id: str) -> NoReturn:
     """The problem for a record that is not there: 410 Gone if it was deleted, else 404."""
     collection = BY_MODEL[model]
     noun = collection.singular
