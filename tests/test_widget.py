@@ -13,8 +13,9 @@ from urllib.parse import quote
 import flask_swagger_ui
 from conftest import PROJECT_ROOT
 
-from api import create_app, widget
+from api import create_app
 from api.store.db import db
+from api.web import widget
 
 SCRIPT = PROJECT_ROOT / "api" / "web" / "widget" / "v1.js"
 README = PROJECT_ROOT / "README.md"
