@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Config, from_environment
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(from_environment())
     if config:
         app.config.update(config)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, which has sort_keys
     app.json.sort_keys = False
     app.url_map.strict_slashes = True
 
@@ -64,11 +66,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # A collection page's next and previous links as a Link header too.
         PageLinks(),
     ).init_app(app)
-    app.wsgi_app = Replay(app, app.wsgi_app)  # repeats answers given before (api/replay.py)
+    # Flask's way to add WSGI middleware, which mypy sees as replacing a method.
+    app.wsgi_app = Replay(app, app.wsgi_app)  # type: ignore[method-assign]  # api/web/replay.py
     if app.config["PROXY_FIX_X_FOR"]:
         # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end;
         # outermost, so that the replay's rate limiting sees the real client too.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"]
+        )
 
     from api.web import cli
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from datetime import date, datetime
 from typing import Any
@@ -44,16 +45,17 @@ class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Only the class's own docstring describes it; a parent's is not inherited.
         options = {"unknown": cls.Meta.unknown}
         if "Meta" in cls.__dict__:
             options.update({k: v for k, v in vars(cls.Meta).items() if not k.startswith("_")})
         options.pop("description", None)
-        if cls.__dict__.get("__doc__"):
-            options["description"] = inspect.cleandoc(cls.__doc__)
-        cls.Meta = type("Meta", (), options)
+        if doc := cls.__dict__.get("__doc__"):
+            options["description"] = inspect.cleandoc(doc)
+        # A class made here replaces the declared one, which mypy cannot follow.
+        cls.Meta = type("Meta", (), options)  # type: ignore[misc,assignment]
 
 
 class OutputSchema(Schema):
@@ -71,7 +73,10 @@ class Pattern(validate.Regexp):
     publishes (ECMA-262, where `$` is the end of the text), but Python's `$` also matches before
     a final newline, so it is matched with `fullmatch`: `08:00\\n` is not a time."""
 
-    def __call__(self, value: str) -> str:
+    regex: re.Pattern[str]  # made from a text pattern
+
+    # Text only: marshmallow's Regexp also takes bytes, which no field here gives it.
+    def __call__(self, value: str) -> str:  # type: ignore[override]
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
@@ -80,7 +85,7 @@ class Pattern(validate.Regexp):
 class StrictFloat(fields.Float):
     """A JSON number: a string such as `"60.2"` is not read as one (nor is a boolean)."""
 
-    def _validated(self, value):
+    def _validated(self, value: object) -> float:
         if isinstance(value, str):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
@@ -89,21 +94,24 @@ class StrictFloat(fields.Float):
 class StrictBoolean(fields.Boolean):
     """JSON `true` or `false`: not `"yes"`, `1` or `"true"`."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
 
 
 def flatten_errors(
-    messages: Any, *, whole: str = "(record)", locations: tuple[str, ...] = (), prefix: str = ""
+    messages: object, *, whole: str = "(record)", locations: tuple[str, ...] = (), prefix: str = ""
 ) -> list[tuple[str, str]]:
     """marshmallow's (or webargs') nested error messages as [(dotted.field, message)], for
     the loader's report and the problems' `errors`. `whole` names an error of the whole record;
     `locations` are top-level keys that only say where a field was (webargs' "query")."""
     if isinstance(messages, dict):
-        out = []
+        out: list[tuple[str, str]] = []
         for key, value in messages.items():
+            name: str
             if key in locations and not prefix:
                 name = prefix
             else:
@@ -124,7 +132,7 @@ def flatten_errors(
 # --- Identifiers, URLs and enumerations --------------------------------------------------------
 
 
-def Id(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a field class
+def Id(**kwargs: Any) -> fields.String:  # noqa: N802 - a field factory reads like a field class
     metadata = {"description": ID_DESCRIPTION, "example": "pakila-work-centre", "maxLength": 100}
     metadata.update(kwargs.pop("metadata", {}))
     return fields.String(
@@ -134,7 +142,7 @@ def Id(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a 
     )
 
 
-def IdList(**kwargs) -> fields.List:  # noqa: N802
+def IdList(**kwargs: Any) -> fields.List:  # noqa: N802
     return fields.List(Id(), validate=validate.Length(max=MAX_IDS), **kwargs)
 
 
@@ -144,7 +152,7 @@ def _validate_http_url(value: str) -> None:
         raise ValidationError("Not a valid http(s) URL.")
 
 
-def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
+def HttpUrl(**kwargs: Any) -> fields.String:  # noqa: N802
     """A web address. Internationalised host names (e.g. pakilantyökeskus.fi) are allowed,
     so the spec's format is `iri`, not `uri`."""
     metadata = {"format": "iri"}
@@ -154,7 +162,7 @@ def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
     )
 
 
-def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
+def Enum(values: tuple[str, ...], description: str, **kwargs: Any) -> fields.String:  # noqa: N802
     """An extensible enumeration in a response: a string whose known values the description
     lists. No closed `enum` in the spec, so generated clients accept values added later."""
     known = ", ".join(f"`{v}`" for v in values)
@@ -166,7 +174,7 @@ def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String: 
     return fields.String(metadata=metadata, **kwargs)
 
 
-def Choice(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
+def Choice(values: tuple[str, ...], description: str, **kwargs: Any) -> fields.String:  # noqa: N802
     """One of today's values, in input (the data files, query strings, the editor API)."""
     metadata = {"description": description, "example": values[0]}
     metadata.update(kwargs.pop("metadata", {}))
@@ -200,20 +208,22 @@ class LocalizedStringSchema(Schema):
     )
 
     @post_dump
-    def _only_requested_languages(self, data, **_kwargs):
+    def _only_requested_languages(
+        self, data: dict[str, str | None], **_kwargs: object
+    ) -> dict[str, str | None]:
         wanted = _output_languages.get()
         if wanted == LANGUAGES:
             return data
         return {lang: data.get(lang) for lang in wanted}
 
     @validates_schema
-    def _not_empty_strings(self, data, **_kwargs):
+    def _not_empty_strings(self, data: dict[str, str | None], **_kwargs: object) -> None:
         for lang, text in data.items():
             if text is not None and not text.strip():
                 raise ValidationError("Use null, not an empty string.", lang)
 
 
-def Localized(*, nullable: bool = True, **kwargs) -> fields.Nested:  # noqa: N802
+def Localized(*, nullable: bool = True, **kwargs: Any) -> fields.Nested:  # noqa: N802
     """A LocalizedString field. `nullable=False`: never null, and at least one language given."""
     return fields.Nested(
         LocalizedStringSchema,
@@ -276,7 +286,7 @@ class LinkSchema(Schema):
     )
 
 
-def Links(**kwargs) -> fields.List:  # noqa: N802
+def Links(**kwargs: Any) -> fields.List:  # noqa: N802
     """The links a source shows on a record, in the source's order."""
     metadata = {"description": "Links the sources show with it, in their order."}
     metadata.update(kwargs.pop("metadata", {}))
@@ -380,7 +390,7 @@ class CommaSeparated(fields.String):
     Documented as one string with a pattern rather than as an array: a query string carries
     text, and clients pass the comma-joined value as is."""
 
-    def __init__(self, item_pattern: str, **kwargs):
+    def __init__(self, item_pattern: str, **kwargs: Any) -> None:
         self.pattern = re.compile(f"^{item_pattern}(,{item_pattern})*$")
         metadata = {
             "pattern": self.pattern.pattern,
@@ -389,7 +399,9 @@ class CommaSeparated(fields.String):
         }
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(  # type: ignore[override]  # a String in the spec, read as a list
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> list[str]:
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > MAX_FILTER:
             raise ValidationError(f"At most {MAX_FILTER} characters.")
@@ -431,7 +443,9 @@ PLUS_AS_SPACE_MESSAGE = (
 class InstantField(fields.AwareDateTime):
     """An aware RFC 3339 instant that explains the most common mistake in writing one."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> datetime:
         if isinstance(value, str) and _PLUS_AS_SPACE.match(value):
             raise ValidationError(PLUS_AS_SPACE_MESSAGE)
         return super()._deserialize(value, attr, data, **kwargs)
@@ -448,7 +462,7 @@ def Instant(description: str, example: str) -> fields.AwareDateTime:  # noqa: N8
 MAX_INSTANTS = 10
 
 
-def Instants(**kwargs) -> DelimitedList:  # noqa: N802
+def Instants(**kwargs: Any) -> DelimitedList:  # noqa: N802
     """A query-string list of instants, comma-separated (at most MAX_INSTANTS), each as
     `Instant` reads it; documented as an array (`style: form`, `explode: false`)."""
     item = InstantField(validate=_in_supported_years, metadata={"pattern": YEAR_PATTERN})

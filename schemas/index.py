@@ -50,7 +50,8 @@ class IndexSchema(OutputSchema):
     )
     collections = fields.Nested("CollectionLinksSchema", required=True)
     changes = _link("The change feed, to mirror the data incrementally.")
-    dumps = _link("Full downloads of every collection and of the whole dataset.")
+    # marshmallow takes declared fields off the class: this one does not hide Schema.dumps.
+    dumps = _link("Full downloads of every collection and of the whole dataset.")  # type: ignore[assignment]
     catalog = _link("DCAT-AP metadata of the dataset, its downloads and this API.")
     openapi = _link("This API's OpenAPI 3.1 document.")
     docs = _link("Interactive documentation.")

@@ -238,3 +238,11 @@ def test_the_cli_rejects_a_broken_file_with_its_name_record_and_field(runner, da
     result = runner.invoke(args=["data", "load", str(data_copy)])
     assert result.exit_code == 1
     assert "units.yaml: record 'non-institutional-work-activities': field latitude" in result.output
+
+
+def test_collections_that_depend_on_each_other_in_a_loop_are_named_in_the_error():
+    from api.store.collections import _ordered, collection
+
+    units, services = collection("units"), collection("services")
+    with pytest.raises(ValueError, match=r"in a loop: \['services', 'units'\]"):
+        _ordered([(units, {"services"}), (services, {"units"})])

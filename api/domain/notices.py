@@ -259,8 +259,8 @@ def derive(
         if until is None and version is not None:
             until = version.valid_until
         replaced = None
-        later = [own_start(s) for s in superseding.get(statement.id, []) if not s.version_id]
-        later = [day for day in later if day is not None]
+        own = [own_start(s) for s in superseding.get(statement.id, []) if not s.version_id]
+        later = [day for day in own if day is not None]
         if later:  # an editor published a successor of its own: it ends this one
             first = min(later)
             replaced = Start(f"{statement.id}:superseded", first, first)

@@ -18,9 +18,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations, product
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from api.domain.notices import Window
+
+_T = TypeVar("_T")
 
 STATUS_RULES = """\
 1. **Versions.** A published notice comes in versions (`/v1/notice-versions`): each a dated
@@ -244,7 +247,7 @@ class NoticeConsidered:
     notice: Notice
     certainty: str
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - whatever the notice's field holds
         # The notice's own fields (id, state, text, ...) read through, for the output schemas.
         return getattr(self.notice, name)
 
@@ -413,8 +416,8 @@ def notices_on(facts: UnitFacts, day: date) -> DayNotices:
     keys = sorted(set().union(*(n.window.unknowns_on(day) for n in candidates)))
     stale = [n for n in candidates if not n.window.trusted_on(day)]
     if len(keys) + len(stale) > MAX_UNKNOWNS:
-        considered = tuple(NoticeConsidered(n, "possibly_in_force") for n in candidates)
-        return DayNotices((), considered, bool(keys), too_uncertain=True)
+        possibly = tuple(NoticeConsidered(n, "possibly_in_force") for n in candidates)
+        return DayNotices((), possibly, bool(keys), too_uncertain=True)
     worlds: set[tuple[Notice, ...]] = set()
     for bits in product((False, True), repeat=len(keys)):
         assumed = dict(zip(keys, bits, strict=True))
@@ -427,7 +430,7 @@ def notices_on(facts: UnitFacts, day: date) -> DayNotices:
     ordered = sorted(worlds, key=lambda w: [n.id for n in w])
     in_every = set.intersection(*(set(w) for w in ordered)) if ordered else set()
     in_some = set().union(*(set(w) for w in ordered)) if ordered else set()
-    considered = []
+    considered: list[NoticeConsidered] = []
     for notice in sorted(in_some, key=lambda n: n.id):
         if not notice.window.trusted_on(day):
             certainty = "past_horizon"
@@ -467,6 +470,8 @@ def verdict(notices: Iterable[Notice], hours: str | None, *, whole_day: bool = F
         state = min((n.state for n in notices), key=_rank)
     else:
         state = "open"
+    public: bool | None
+    current: bool | None
     if state == "closed":
         public = current = False
     elif hours == "open":
@@ -489,7 +494,7 @@ def agreed(verdicts: list[Verdict]) -> tuple[Verdict, bool]:
     if all(v == first for v in verdicts[1:]):
         return first, False
 
-    def same(values):
+    def same(values: Iterable[_T]) -> _T | None:
         values = list(values)
         return values[0] if all(v == values[0] for v in values) else None
 
@@ -505,7 +510,9 @@ def agreed(verdicts: list[Verdict]) -> tuple[Verdict, bool]:
     )
 
 
-def day_verdict(day_notices: DayNotices, hours: str | None, *, whole_day: bool = False):
+def day_verdict(
+    day_notices: DayNotices, hours: str | None, *, whole_day: bool = False
+) -> tuple[Verdict, bool]:
     """The answer over every world of a day, and whether the worlds disagreed."""
     if day_notices.too_uncertain:
         return UNKNOWN, True

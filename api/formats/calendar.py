@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from api.domain.status import DayHours, UnitFacts
+from api.store.models import Unit
 
 # Control characters TEXT may not hold (RFC 5545 3.3.11), once line breaks are escaped.
 CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -24,7 +25,8 @@ def _fold(line: str) -> str:
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode("utf-8")
         if len(current) + len(encoded) > (75 if not parts else 74):
@@ -40,10 +42,10 @@ def _utc(value: datetime) -> str:
 
 
 def _name(names: dict[str, str | None]) -> str:
-    return next((names[lang] for lang in ("en", "fi", "sv") if names.get(lang)), "")
+    return next((name for lang in ("en", "fi", "sv") if (name := names.get(lang))), "")
 
 
-def opening_hours_calendar(unit, facts: UnitFacts, days: list[DayHours], host: str) -> str:
+def opening_hours_calendar(unit: Unit, facts: UnitFacts, days: list[DayHours], host: str) -> str:
     """One VEVENT per opening span; times in UTC so no VTIMEZONE is needed."""
     zone = facts.zone
     stamp = _utc(unit.modified_at)

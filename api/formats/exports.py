@@ -18,12 +18,16 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from marshmallow import Schema, fields
-from sqlalchemy.orm import Session
 
 from api.store.collections import PUBLISHED, Collection, iter_records
+from api.store.db import AnySession
 from schemas.access_channels import CHANNEL_SCHEMAS, AccessChannelSchema
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 FORMATS = {
     "ndjson": "application/x-ndjson",
@@ -37,17 +41,17 @@ def to_json_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def records(session: Session, kind: Collection) -> Iterator[dict]:
+def records(session: AnySession, kind: Collection) -> Iterator[dict]:
     for obj in iter_records(session, kind):
         yield kind.dump(obj)
 
 
-def ndjson(session: Session, kind: Collection) -> Iterator[str]:
+def ndjson(session: AnySession, kind: Collection) -> Iterator[str]:
     for record in records(session, kind):
         yield to_json_line(record) + "\n"
 
 
-def json_array(session: Session, kind: Collection) -> Iterator[str]:
+def json_array(session: AnySession, kind: Collection) -> Iterator[str]:
     yield "["
     first = True
     for record in records(session, kind):
@@ -97,8 +101,8 @@ def _text_cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _cell(record: dict, path: tuple):
-    value = record
+def _cell(record: dict, path: tuple) -> object:
+    value: object = record
     for key in path:
         if not isinstance(value, dict):
             return ""
@@ -112,7 +116,7 @@ def _cell(record: dict, path: tuple):
     return _text_cell(value) if isinstance(value, str) else value
 
 
-def csv_rows(session: Session, kind: Collection) -> Iterator[str]:
+def csv_rows(session: AnySession, kind: Collection) -> Iterator[str]:
     columns = csv_columns(kind)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -125,7 +129,7 @@ def csv_rows(session: Session, kind: Collection) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def stream(session: Session, kind: Collection, fmt: str) -> Iterator[str]:
+def stream(session: AnySession, kind: Collection, fmt: str) -> Iterator[str]:
     return {"ndjson": ndjson, "json": json_array, "csv": csv_rows}[fmt](session, kind)
 
 
@@ -135,15 +139,16 @@ def stream(session: Session, kind: Collection, fmt: str) -> Iterator[str]:
 class _Pipe(io.RawIOBase):
     """A write-only file whose bytes are collected for a generator to hand on."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.chunks: list[bytes] = []
 
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:
-        self.chunks.append(bytes(data))
-        return len(data)
+    def write(self, data: ReadableBuffer) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        return len(chunk)
 
     def drain(self) -> bytes:
         data = b"".join(self.chunks)
@@ -151,7 +156,7 @@ class _Pipe(io.RawIOBase):
         return data
 
 
-def archive(session: Session, readme: str) -> Iterator[bytes]:
+def archive(session: AnySession, readme: str) -> Iterator[bytes]:
     """A zip of every collection as NDJSON and CSV, with a README carrying the licence and the
     attribution, written as it streams (no seeking, so no temporary file)."""
     pipe = _Pipe()

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from api.domain.status import WEEKDAYS, Notice, Status
+from api.domain.status import WEEKDAYS, Notice, NoticeConsidered, Status
 from api.store.models import AccessChannel, OpeningHours, Organization, Service, StaffDuty, Unit
 
 HSDS_VERSION = "3.1"
@@ -111,17 +111,17 @@ class Snapshot:
     service_status: dict[tuple[str, str], Status]
     named_notices: dict[str, list[Notice]] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.unit_by_id = {unit.id: unit for unit in self.units}
         self.service_by_id = {service.id: service for service in self.services}
         self.organization_by_id = {org.id: org for org in self.organizations}
-        self.units_of = defaultdict(list)
+        self.units_of: defaultdict[str, list[Unit]] = defaultdict(list)
         for unit in self.units:
             self.units_of[unit.organization_id].append(unit)
-        self.services_of = defaultdict(list)
+        self.services_of: defaultdict[str, list[Service]] = defaultdict(list)
         for service in self.services:
             self.services_of[service.organization_id].append(service)
-        self.duties_of = defaultdict(list)
+        self.duties_of: defaultdict[str, list[StaffDuty]] = defaultdict(list)
         for duty in sorted(self.duties, key=lambda d: (d.organization_id, d.position)):
             self.duties_of[duty.organization_id].append(duty)
 
@@ -146,7 +146,7 @@ def closed_by_notice(status: Status) -> bool:
     )
 
 
-def alert(notices: Iterable[Notice]) -> str | None:
+def alert(notices: Iterable[Notice | NoticeConsidered]) -> str | None:
     """The texts of the notices, by notice id, one paragraph each."""
     texts = [text(n.text) for n in sorted(notices, key=lambda n: n.id)]
     return "\n\n".join(t for t in texts if t) or None
@@ -160,7 +160,9 @@ def service_state(snap: Snapshot, service: Service) -> tuple[str, str | None]:
     The alert is the text of every notice in force that concerns the service: those naming it,
     and those naming no service at a unit offering it."""
     statuses = [snap.service_status[(unit.id, service.id)] for unit in service.units]
-    notices = {n.id: n for status in statuses for n in status.notices}
+    notices: dict[str, Notice | NoticeConsidered] = {
+        n.id: n for status in statuses for n in status.notices
+    }
     notices.update({n.id: n for n in snap.named_notices.get(service.id, [])})
     if statuses:
         closed = all(closed_by_notice(status) for status in statuses)
@@ -218,13 +220,13 @@ def web_page_urls(channel: AccessChannel, owner: str, owner_id: str) -> list[dic
         _compact(
             {
                 "id": hsds_id("url", f"{channel.id}/{lang}@{owner}/{owner_id}"),
-                "url": as_uri(channel.url[lang]),
+                "url": as_uri(url),
                 "label": f"{label} ({lang})" if label else lang,
                 f"{owner}_id": hsds_id(owner, owner_id),
             }
         )
         for lang in TEXT_LANGUAGES
-        if channel.url and channel.url.get(lang)
+        if channel.url and (url := channel.url.get(lang))
     ]
 
 
@@ -389,8 +391,8 @@ def location_full(snap: Snapshot, unit: Unit) -> dict[str, Any]:
 def application_process(service: Service) -> str | None:
     """The access routes: who refers a client, and who may make contact."""
     referrals = [
-        f"{text(c.name)} ({text(c.description).rstrip('.')})"
-        if text(c.description)
+        f"{text(c.name)} ({description.rstrip('.')})"
+        if (description := text(c.description))
         else text(c.name)
         for c in service.access_channels
         if c.type == "referral"

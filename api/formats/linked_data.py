@@ -77,7 +77,8 @@ def _without_nulls(data: dict) -> dict:
 
 
 def _hours_specifications(unit: dict) -> tuple[list[dict], list[dict]]:
-    regular, special = [], []
+    regular: list[dict] = []
+    special: list[dict] = []
     for record in unit.get("opening_hours", []):
         target = regular if record["kind"] == "regular" else special
         spans = record["spans"] or [{"weekdays": [], "opens": "00:00", "closes": "00:00"}]

@@ -1,6 +1,9 @@
 """`/v1/access-channels`: every way in to a service or unit."""
 
+from typing import Any
+
 from sqlalchemy import Select, and_, or_, select
+from werkzeug.wrappers import Response
 
 from api.store.collections import collection
 from api.store.models import WAYS_IN_TYPES, AccessChannel, Service, Unit
@@ -34,7 +37,7 @@ CHANNEL_OPTIONS = collection("access-channels").loads
 @blp.response(200, AccessChannelPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listAccessChannels")
-def list_access_channels(args):
+def list_access_channels(args: dict) -> dict[str, Any]:
     """List access channels
 
     Ordered by id.
@@ -67,7 +70,7 @@ def where_leads_to_unit(statement: Select, unit_ids: list[str] | None) -> Select
 @blp.response(200, AccessChannelSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAccessChannel")
-def get_access_channel(args, channel_id):
+def get_access_channel(args: dict, channel_id: str) -> AccessChannel | Response:
     """Get one access channel
 
     The channel's type-specific fields (address, number, url, ...) and the services and units

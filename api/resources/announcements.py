@@ -1,9 +1,11 @@
 """`/v1/announcements`: city-wide announcements such as the face-mask recommendation."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
+from werkzeug.wrappers import Response
 
 from api.store.collections import collection
 from api.store.models import Announcement
@@ -51,7 +53,7 @@ def where_active_at(statement: Select, instant: datetime | None) -> Select:
 @blp.response(200, AnnouncementPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listAnnouncements")
-def list_announcements(args):
+def list_announcements(args: dict) -> dict[str, Any]:
     """List announcements
 
     Ordered by id.
@@ -69,7 +71,7 @@ def list_announcements(args):
 @blp.response(200, AnnouncementSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAnnouncement")
-def get_announcement(args, announcement_id):
+def get_announcement(args: dict, announcement_id: str) -> Announcement | Response:
     """Get one announcement
 
     The announcement's title, text and validity.

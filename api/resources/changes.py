@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from flask import current_app, request, url_for
 from sqlalchemy import func, select
@@ -49,7 +50,7 @@ def _bad_since(detail: str) -> NoReturn:
 @blp.response(200, ChangePageSchema)
 @blp.errors(400, 410)
 @blp.doc(operationId="listChanges")
-def list_changes(args):
+def list_changes(args: dict) -> dict[str, Any]:
     """Changes since a cursor
 
     The latest change of every record changed after `since` (from the beginning without it),
@@ -108,6 +109,7 @@ def list_changes(args):
     ]
     position = rows[-1].seq if rows else max(since, head)
     cursor = encode_position(position)
+    assert request.endpoint is not None  # within the view
     next_url = url_for(request.endpoint, _external=True, since=cursor, page_size=page_size)
     return {
         "count": count,
@@ -128,7 +130,7 @@ def _pruned() -> bool:
     return db.session.scalar(select(func.min(Change.seq))) not in (None, 1)
 
 
-def _current_records(rows) -> dict[tuple[str, str], dict]:
+def _current_records(rows: Sequence[Change]) -> dict[tuple[str, str], dict]:
     """The records the page's creates and updates name, as their item endpoints publish them,
     loaded one query per kind (plus its embeds), not one per row."""
     wanted: dict[str, list[str]] = {}

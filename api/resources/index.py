@@ -1,7 +1,11 @@
 """`/v1`: the index, and the spec as YAML beside flask-smorest's JSON."""
 
+from datetime import datetime
+from typing import Any
+
 import yaml
-from flask import current_app, redirect, url_for
+from flask import Flask, current_app, redirect, url_for
+from werkzeug.wrappers import Response
 
 from api.store.collections import PUBLISHED
 from api.web.caching import data_version
@@ -26,7 +30,7 @@ blp = Blueprint(
 collection_links_schema({c.key: c.summary for c in PUBLISHED})
 
 
-def last_modified():
+def last_modified() -> datetime | None:
     """When any record last changed: the latest entry of the change log."""
     return data_version()[1]
 
@@ -36,7 +40,7 @@ def last_modified():
 @blp.response(200, IndexSchema)
 @blp.errors(400)
 @blp.doc(operationId="getIndex")
-def get_index(_args):
+def get_index(_args: dict) -> dict[str, Any]:
     """Get the API index
 
     The dataset's title, publisher, licence and attribution text, when it last changed, and
@@ -62,15 +66,15 @@ def get_index(_args):
     }
 
 
-def register_plain_routes(app) -> None:
+def register_plain_routes(app: Flask) -> None:
     """Routes outside the documented API: `/` and the spec as YAML."""
 
     @app.get("/")
-    def root():
+    def root() -> Response:
         return redirect(url_for("index.get_index"), code=302)
 
     @app.get("/v1/openapi.yaml")
-    def openapi_yaml():
+    def openapi_yaml() -> Response:
         api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
         body = yaml.safe_dump(api.spec.to_dict(), sort_keys=False, allow_unicode=True)
         return current_app.response_class(body, mimetype="application/yaml")

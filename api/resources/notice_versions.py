@@ -1,7 +1,10 @@
 """`/v1/notice-versions`: the dated versions of a published notice, and what changed between
 two of them."""
 
+from typing import Any
+
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from api.store.collections import collection
 from api.store.db import db
@@ -51,7 +54,7 @@ COMPARED = (
 @blp.response(200, NoticeVersionPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listNoticeVersions")
-def list_notice_versions(args):
+def list_notice_versions(args: dict) -> dict[str, Any]:
     """List notice versions
 
     Ordered by id: every version of every notice, with when it was published (or the bounds
@@ -68,7 +71,7 @@ def list_notice_versions(args):
 @blp.response(200, NoticeVersionSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getNoticeVersion")
-def get_notice_version(args, version_id):
+def get_notice_version(args: dict, version_id: str) -> NoticeVersion | Response:
     """Get one notice version
 
     The version with its heading and text as published, its dates and its statements.
@@ -83,7 +86,7 @@ def get_notice_version(args, version_id):
 @blp.response(200, VersionComparisonSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="compareNoticeVersions")
-def compare_notice_versions(args, version_id):
+def compare_notice_versions(args: dict, version_id: str) -> dict:
     """What changed in a version
 
     Compared with `since_version` (default: the version it replaced; for the first version,

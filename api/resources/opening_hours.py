@@ -1,7 +1,10 @@
 """`/v1/opening-hours`: the stored weekly hours and exception periods of units, which units
 embed. The computed day-by-day hours are `/v1/units/{unit_id}/opening-hours`."""
 
+from typing import Any
+
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from api.store.collections import collection
 from api.store.models import OpeningHours
@@ -32,7 +35,7 @@ blp = Blueprint(
 @blp.response(200, OpeningHoursPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listOpeningHours")
-def list_opening_hours(args):
+def list_opening_hours(args: dict) -> dict[str, Any]:
     """List stored opening hours
 
     Ordered by id.
@@ -50,7 +53,7 @@ def list_opening_hours(args):
 @blp.response(200, OpeningHoursSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOpeningHours")
-def get_opening_hours(args, hours_id):
+def get_opening_hours(args: dict, hours_id: str) -> OpeningHours | Response:
     """Get one stored opening-hours record
 
     Weekly spans over a validity period, regular or exception.

@@ -1,6 +1,9 @@
 """`/v1/organizations`: the city, its divisions and teams."""
 
+from typing import Any
+
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from api.store.collections import collection
 from api.store.models import Organization
@@ -37,7 +40,7 @@ blp = Blueprint(
 @blp.doc(
     operationId="listOrganizations", responses=alternative_content("OrganizationPage", "jsonld")
 )
-def list_organizations(args):
+def list_organizations(args: dict) -> dict[str, Any] | Response:
     """List organizations
 
     Ordered by id.
@@ -57,7 +60,7 @@ def list_organizations(args):
 @blp.response(200, OrganizationSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOrganization", responses=alternative_content("Organization", "jsonld"))
-def get_organization(args, organization_id):
+def get_organization(args: dict, organization_id: str) -> Organization | Response:
     """Get one organization
 
     The organization with its type, names and parent.

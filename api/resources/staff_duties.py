@@ -1,6 +1,9 @@
 """`/v1/staff-duties`: what the staff do, in the source's order."""
 
+from typing import Any
+
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from api.store.collections import collection
 from api.store.models import Service, StaffDuty
@@ -29,7 +32,7 @@ DUTY_OPTIONS = collection("staff-duties").loads
 @blp.response(200, StaffDutyPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listStaffDuties")
-def list_staff_duties(args):
+def list_staff_duties(args: dict) -> dict[str, Any]:
     """List staff duties
 
     Ordered by organization, then by `position` (the source's order).
@@ -47,7 +50,7 @@ def list_staff_duties(args):
 @blp.response(200, StaffDutySchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStaffDuty")
-def get_staff_duty(args, duty_id):
+def get_staff_duty(args: dict, duty_id: str) -> StaffDuty | Response:
     """Get one staff duty
 
     The duty's text, its place in the source's list and the services it concerns.

@@ -1,10 +1,16 @@
 """`/v1/status-notices`: dated, structured notices (the COVID-19 notices)."""
 
+from datetime import datetime
+from typing import Any, cast
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from api.problems import Problem, field_error
 from api.store import writes as editing
 from api.store.collections import collection
+from api.store.history import Recorder
 from api.store.models import Service, StatusNotice, Unit
 from api.store.queries import filter_common, where_in, where_related, where_valid_on
 from api.web import auth, editor
@@ -47,7 +53,7 @@ NOTICE_OPTIONS = collection("status-notices").loads
 @blp.doc(
     operationId="listStatusNotices", responses=alternative_content("StatusNoticePage", "jsonld")
 )
-def list_status_notices(args):
+def list_status_notices(args: dict) -> dict[str, Any] | Response:
     """List status notices
 
     Ordered by id. `active_at` keeps the notices in force at an instant, or possibly so where
@@ -76,7 +82,7 @@ def list_status_notices(args):
 @blp.response(200, StatusNoticeSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStatusNotice", responses=alternative_content("StatusNotice", "jsonld"))
-def get_status_notice(args, notice_id):
+def get_status_notice(args: dict, notice_id: str) -> StatusNotice | Response:
     """Get one status notice
 
     The statement with its state, validity as stated and as in force, text, and the statements
@@ -104,7 +110,7 @@ register_editing(blp, collection("status-notices"))
         security=[{"bearerAuth": []}],
     )
 )
-def supersede_status_notice(notice_id):
+def supersede_status_notice(notice_id: str) -> Response:
     """Publish a new version of a notice
 
     The body is the new version, with its own `id`; it supersedes this notice, and this one
@@ -119,12 +125,16 @@ def supersede_status_notice(notice_id):
     body = read_body()
     notices = collection("status-notices")
 
-    def work(session, recorder, now):
-        old = editor.current_record(session, notices, notice_id)
+    def work(session: Session, recorder: Recorder, now: datetime) -> Response:
+        old = cast(StatusNotice, editor.current_record(session, notices, notice_id))
         editor.check_if_match(old)
         auth.require_organization(session, who, notices, editing.input_of(notices, old))
         new_id = body.get("id") if isinstance(body, dict) else None
-        if not isinstance(new_id, str) or session.get(StatusNotice, new_id) is not None:
+        if (
+            not isinstance(body, dict)
+            or not isinstance(new_id, str)
+            or session.get(StatusNotice, new_id) is not None
+        ):
             raise Problem(
                 422,
                 "The new version needs an `id` of its own.",

@@ -17,16 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema
-from sqlalchemy import ColumnElement, select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
+from api.store.db import AnySession
 from api.store.models import (
     AccessChannel,
     Announcement,
     NoticeVersion,
     OpeningHours,
     Organization,
+    Record,
     Service,
     StaffDuty,
     StatusNotice,
@@ -52,7 +54,7 @@ class Collection:
     plural: str  # "access channels"
     indefinite: str  # "an access channel"
     summary: str  # one line, as the index describes it: "Access channels."
-    model: type
+    model: type[Record]
     schema: type[Schema]  # the published form
     input_schema: type[Schema]  # the record as data files and the editor API give it
     id_param: str  # the item's path parameter: "channel_id"
@@ -96,14 +98,14 @@ class Collection:
         return self.resource or f"api.resources.{self.key}"
 
     @property
-    def sort(self) -> tuple[InstrumentedAttribute[Any] | ColumnElement[Any], ...]:
+    def sort(self) -> tuple[InstrumentedAttribute[Any], ...]:
         return self.order or (self.model.id,)
 
     @property
     def editable(self) -> bool:
         return self.scope is not None
 
-    def dump(self, obj: Any) -> dict[str, Any]:
+    def dump(self, obj: Record) -> dict[str, Any]:
         """The record as published. One schema instance per collection: building one copies
         every declared field, which would cost more than the dump itself in a 100,000-record
         export."""
@@ -112,7 +114,7 @@ class Collection:
             schema = _SCHEMAS[self.name] = self.schema()
         return schema.dump(obj)
 
-    def representation(self, obj: Any) -> dict[str, Any]:
+    def representation(self, obj: Record) -> dict[str, Any]:
         """The record as published, without its own timestamps (which follow from it)."""
         data = self.dump(obj)
         data.pop("created_at", None)
@@ -335,7 +337,9 @@ def _ordered(depends_on: Iterable[tuple[Collection, set[str]]]) -> tuple[Collect
             None,
         )
         if ready is None:
-            raise ValueError(f"collections depend on each other in a loop: {sorted(pending)}")
+            raise ValueError(
+                f"collections depend on each other in a loop: {sorted(c.name for c in pending)}"
+            )
         done.append(ready)
         del pending[ready]
     return tuple(done)
@@ -357,8 +361,8 @@ def stamp_order() -> tuple[Collection, ...]:
 
 
 def iter_records(
-    session: Session, kind: Collection, batch_size: int = 500, ids: list[str] | None = None
-) -> Iterator[Any]:
+    session: AnySession, kind: Collection, batch_size: int = 500, ids: list[str] | None = None
+) -> Iterator[Record]:
     """Every record of a collection in its order, fetched in keyset batches with its embeds, so
     memory stays constant however many there are. With `ids`: only those, in batches of ids."""
     if ids is not None:

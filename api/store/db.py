@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:  # for the annotation only: nothing here needs Flask to run
+    from flask import Flask
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,13 +30,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UTCDateTime(TypeDecorator):
+# A session, or the request-scoped proxy to one (Database.session): both take the same calls.
+AnySession = Session | scoped_session[Session]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
     """An instant stored in UTC and always returned timezone-aware (SQLite keeps no offset)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -37,10 +48,13 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else in_utc(value)
+
+
+def in_utc(value: datetime) -> datetime:
+    """An instant as read back: naive ones are UTC (SQLite keeps no offset)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
@@ -71,7 +85,9 @@ def _speak_the_dialect(engine: Engine) -> None:
         in_memory = engine.url.database in (None, "", ":memory:")
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(
+            dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+        ) -> None:
             # Foreign keys are off by default in SQLite; WAL lets readers run beside the loader.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -86,7 +102,14 @@ def _speak_the_dialect(engine: Engine) -> None:
     elif engine.dialect.name == "postgresql":
 
         @event.listens_for(engine, "before_cursor_execute", retval=True)
-        def _no_nul_in_lookups(_conn, _cursor, statement, parameters, context, _executemany):
+        def _no_nul_in_lookups(
+            _conn: Connection,
+            _cursor: DBAPICursor,
+            statement: str,
+            parameters: object,
+            context: DefaultExecutionContext | None,
+            _executemany: bool,
+        ) -> tuple[str, object]:
             # PostgreSQL text cannot hold NUL, and refuses a query that binds one, where SQLite
             # simply finds nothing. A value from a URL (a filter, a cursor) with NUL in it cannot
             # match any stored text, nor can it with U+FFFD instead, which PostgreSQL accepts.
@@ -109,6 +132,7 @@ def lock_for_writing(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         dbapi_connection = connection.connection.dbapi_connection
+        assert dbapi_connection is not None  # only an invalidated connection has none
         if not dbapi_connection.in_transaction:
             # IMMEDIATE takes the lock now (waiting up to the busy timeout) rather than at the
             # first write, when a snapshot taken by an earlier read could already be stale.
@@ -117,7 +141,7 @@ def lock_for_writing(session: Session) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
-def _without_nul(value):
+def _without_nul(value: object) -> object:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
@@ -135,13 +159,17 @@ class Database:
         self.engine = make_engine(url)
         self.session.configure(bind=self.engine)
 
+    def configured_engine(self) -> Engine:
+        assert self.engine is not None, "configure() the database first"
+        return self.engine
+
     def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+        Base.metadata.create_all(self.configured_engine())
 
     def new_session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
-    def init_app(self, app) -> None:
+    def init_app(self, app: Flask) -> None:
         self.configure(app.config["DATABASE_URL"])
         app.teardown_appcontext(lambda _exc: self.session.remove())
         app.extensions["db"] = self

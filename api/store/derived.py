@@ -12,10 +12,11 @@ rather than to the dataset. A test compares the two after every kind of write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, overload
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Column, delete, insert, select
 from sqlalchemy.orm import Session
 
 from api.config import Config
@@ -74,7 +75,7 @@ def refresh_derived(session: Session, horizon_days: int = DEFAULT_HORIZON_DAYS) 
     named_units, named_services = _names(session, None)
 
     session.execute(delete(notice_targets))
-    rows = []
+    rows: list[dict[str, str]] = []
     for notice_id in session.scalars(select(StatusNotice.id)):
         targets = targets_of_notice(
             named_units.get(notice_id, []), named_services.get(notice_id, set()), children,
@@ -179,7 +180,7 @@ def refresh_notice_windows(session: Session, horizon_days: int) -> set[tuple[str
     return changed
 
 
-def _assign(obj, values: dict) -> bool:
+def _assign(obj: object, values: dict[str, Any]) -> bool:
     """Set `values` on `obj`; whether any changed."""
     changed = False
     for name, value in values.items():
@@ -223,7 +224,9 @@ def _insert_periods(session: Session, unit_ids: set[str]) -> None:
 # --- Notice targets --------------------------------------------------------------------------
 
 
-def _names(session: Session, notice_ids: Iterable[str] | None):
+def _names(
+    session: Session, notice_ids: Iterable[str] | None
+) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
     """notice id -> the unit ids it names (in order) and the service ids it names."""
     named_units: dict[str, list[str]] = {}
     named_services: dict[str, set[str]] = {}
@@ -241,7 +244,11 @@ def _names(session: Session, notice_ids: Iterable[str] | None):
     return named_units, named_services
 
 
-def _chunks(ids: list[str] | None):
+@overload
+def _chunks(ids: list[str]) -> Iterator[list[str]]: ...
+@overload
+def _chunks(ids: list[str] | None) -> Iterator[list[str] | None]: ...
+def _chunks(ids: list[str] | None) -> Iterator[list[str] | None]:
     if ids is None:
         yield None
         return
@@ -272,13 +279,15 @@ def _subtree(session: Session, roots: Iterable[str]) -> set[str]:
 
 
 def _ancestors(session: Session, unit_id: str, parent_of: dict[str, str | None]) -> list[str]:
-    chain, node, seen = [], unit_id, {unit_id}
+    chain: list[str] = []
+    node, seen = unit_id, {unit_id}
     while True:
         if node not in parent_of:
             parent_of[node] = session.scalar(select(Unit.parent_id).where(Unit.id == node))
-        node = parent_of[node]
-        if node is None or node in seen:
+        parent = parent_of[node]
+        if parent is None or parent in seen:
             return chain
+        node = parent
         seen.add(node)
         chain.append(node)
 
@@ -325,7 +334,7 @@ def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> set[s
     if not existing:
         return set()
     named_units, named_services = _names(session, existing)
-    rows = []
+    rows: list[dict[str, str]] = []
     for notice in existing:
         names, wanted = named_units.get(notice, []), named_services.get(notice, set())
         if names:
@@ -344,7 +353,9 @@ def _refresh_targets_of_notices(session: Session, notice_ids: set[str]) -> set[s
     return _replace_targets(session, notice_targets.c.status_notice_id, existing, rows)
 
 
-def _replace_targets(session: Session, column, ids: Iterable[str], rows: list[dict]) -> set[str]:
+def _replace_targets(
+    session: Session, column: Column[Any], ids: Iterable[str], rows: list[dict[str, str]]
+) -> set[str]:
     """Put `rows` in place of the targets whose `column` is one of `ids`; return the units whose
     set of applicable notices this changed."""
     before: set[tuple[str, str]] = set()

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from api.domain.notices import window_from
 from api.domain.status import HoursRecord, Notice, UnitFacts, applies_to_service, parse_spans
+from api.store.db import AnySession
 from api.store.models import OpeningHours, StatusNotice, Unit, notice_targets
 
 CHUNK = 500
@@ -52,7 +53,7 @@ def engine_hours(record: OpeningHours) -> HoursRecord:
 
 
 def unit_facts(
-    session: Session,
+    session: AnySession,
     unit_ids: Iterable[str],
     service_id: str | None = None,
     *,

@@ -8,10 +8,10 @@ the loader builds), never into `data/`. No Flask here; `flask data generate` wra
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from api.store.db import Base, utcnow
@@ -77,7 +77,7 @@ def generate(
     record = {"notes": None, "source_urls": SOURCE, **stamp}
     counts: dict[str, int] = {}
 
-    def put(model, rows, table=None) -> int:
+    def put(model: type[Base], rows: Iterable[dict], table: Table | None = None) -> int:
         total = 0
         for batch in _batches(iter(rows)):
             session.execute(insert(table if table is not None else model), batch)

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from api.store.collections import PUBLISHED
+from api.store.db import AnySession
 from api.store.models import Change, RecordVersion
 
 BATCH_SIZE = 500
@@ -34,7 +35,7 @@ def loader_actor() -> Actor:
     return Actor("data loader")
 
 
-def diff(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+def diff(before: object, after: object, path: str = "") -> list[dict[str, Any]]:
     """What changed from `before` to `after`: objects are compared key by key (JSON-pointer
     paths), anything else (strings, numbers, lists) as a whole."""
     if isinstance(before, dict) and isinstance(after, dict):
@@ -57,7 +58,7 @@ class Recorder:
     """Collects (kind, id, action, data) while a transaction writes, and writes the change-feed
     rows (published kinds only) and the versions in batches, in the order they were added."""
 
-    def __init__(self, session: Session, actor: Actor, now: datetime):
+    def __init__(self, session: Session, actor: Actor, now: datetime) -> None:
         self.session, self.actor, self.now = session, actor, now
         self.pending: list[tuple[str, str, str, dict[str, Any]]] = []
         self.published = {kind.name for kind in PUBLISHED}
@@ -111,7 +112,9 @@ class Recorder:
             self.changes.append((kind, rid, action))
         self.session.execute(insert(RecordVersion), rows)
 
-    def _latest_versions(self, pending) -> dict[tuple[str, str], tuple[int, dict]]:
+    def _latest_versions(
+        self, pending: list[tuple[str, str, str, dict[str, Any]]]
+    ) -> dict[tuple[str, str], tuple[int, dict]]:
         """(kind, id) -> (its latest version number, that version's data)."""
         by_kind: dict[str, set[str]] = {}
         for kind, rid, _action, _data in pending:
@@ -147,7 +150,9 @@ def versions_of(kind: str, record_id: str) -> Select:
     )
 
 
-def as_of(session: Session, kind: str, record_id: str, instant: datetime) -> RecordVersion | None:
+def as_of(
+    session: AnySession, kind: str, record_id: str, instant: datetime
+) -> RecordVersion | None:
     """The version of a record in force at `instant` (it may be its deletion), or None."""
     return session.scalar(
         versions_of(kind, record_id)
@@ -157,7 +162,7 @@ def as_of(session: Session, kind: str, record_id: str, instant: datetime) -> Rec
     )
 
 
-def deletion(session: Session, kind: str, record_id: str) -> RecordVersion | None:
+def deletion(session: AnySession, kind: str, record_id: str) -> RecordVersion | None:
     """The version that deleted a record that is gone, or None."""
     latest = session.scalar(
         versions_of(kind, record_id).order_by(RecordVersion.version.desc()).limit(1)

@@ -28,14 +28,14 @@ from api.store.collections import Collection, iter_records, load_order, stamp_or
 from api.store.db import lock_for_writing, utcnow
 from api.store.derived import DEFAULT_HORIZON_DAYS, refresh_derived, refresh_notice_windows
 from api.store.history import Actor, Recorder, loader_actor
-from api.store.models import Change, OpeningHours, RecordVersion
+from api.store.models import Change, OpeningHours, Record, RecordVersion
 from schemas.common import flatten_errors
 
 
 class LoadError(Exception):
     """The dataset was rejected; `problems` lists every (file, record, field, message)."""
 
-    def __init__(self, problems: list[tuple[str, str, str, str]]):
+    def __init__(self, problems: list[tuple[str, str, str, str]]) -> None:
         self.problems = problems
         lines = [
             f"{file}: record {record}: field {fld}: {message}"
@@ -81,7 +81,9 @@ def read_dataset(directory: str | Path) -> Dataset:
     return dataset
 
 
-def _read_file(path: Path, collection: Collection):
+def _read_file(
+    path: Path, collection: Collection
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, str, str]]]:
     problems: list[tuple[str, str, str, str]] = []
     if not path.is_file():
         return [], [(path.name, "-", "-", "file is missing (an empty collection is `[]`)")]
@@ -141,12 +143,16 @@ def _check_references(dataset: Dataset) -> list[tuple[str, str, str, str]]:
                             )
                         )
         if collection.self_ref:
-            problems.extend(_check_cycles(collection, dataset[collection.name]))
+            problems.extend(
+                _check_cycles(collection, collection.self_ref, dataset[collection.name])
+            )
     return problems
 
 
-def _check_cycles(collection: Collection, records: list[dict]) -> list[tuple[str, str, str, str]]:
-    parent = {r["id"]: r.get(collection.self_ref) for r in records}
+def _check_cycles(
+    collection: Collection, self_ref: str, records: list[dict]
+) -> list[tuple[str, str, str, str]]:
+    parent = {r["id"]: r.get(self_ref) for r in records}
     problems = []
     for start in parent:
         seen, node = set(), start
@@ -156,7 +162,7 @@ def _check_cycles(collection: Collection, records: list[dict]) -> list[tuple[str
                     (
                         collection.file_name,
                         f"'{start}'",
-                        collection.self_ref,
+                        self_ref,
                         "refers to itself in a loop",
                     )
                 )
@@ -169,7 +175,7 @@ def _check_cycles(collection: Collection, records: list[dict]) -> list[tuple[str
 # --- Writing -------------------------------------------------------------------------------
 
 
-def _json_default(value: Any) -> str:
+def _json_default(value: object) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(f"cannot hash {type(value).__name__}")
@@ -207,8 +213,8 @@ def write_dataset(
     even when the files did not change."""
     report = LoadReport()
     now = utcnow()
-    loaded: dict[str, dict[str, Any]] = {}
-    stale: dict[str, list[Any]] = {}
+    loaded: dict[str, dict[str, Record]] = {}
+    stale: dict[str, list[Record]] = {}
     deleted: list[tuple[str, str, dict]] = []
     with session.begin():
         lock_for_writing(session)
@@ -220,7 +226,7 @@ def write_dataset(
         for collection in load_order():
             existing = {obj.id: obj for obj in session.scalars(select(collection.model))}
             loaded[collection.name] = existing
-            self_refs: list[tuple[Any, str | None]] = []
+            self_refs: list[tuple[Record, str | None]] = []
             for record in dataset[collection.name]:
                 digest = content_hash(record)
                 obj = existing.get(record["id"])
@@ -243,7 +249,7 @@ def write_dataset(
                 if progress:
                     progress(1)
             session.flush()
-            if self_refs:
+            if self_refs and collection.self_ref:
                 for obj, value in self_refs:
                     setattr(obj, collection.self_ref, value)
                 session.flush()
@@ -287,7 +293,7 @@ def _horizon_moved(session: Session, horizon_days: int) -> bool:
     return moved
 
 
-def prune_changes(session: Session, now, retention_days: int) -> None:
+def prune_changes(session: Session, now: datetime, retention_days: int) -> None:
     """The change feed's retention: older changes (and tombstones) are dropped. The history
     (api.store.models.RecordVersion) keeps everything."""
     session.execute(delete(Change).where(Change.changed_at < now - timedelta(days=retention_days)))
@@ -295,7 +301,7 @@ def prune_changes(session: Session, now, retention_days: int) -> None:
 
 def stamp_representations(
     session: Session,
-    now,
+    now: datetime,
     recorder: Recorder,
     only: dict[str, set[str]] | None = None,
     baseline: bool = False,
@@ -323,7 +329,12 @@ def stamp_representations(
         session.flush()
 
 
-def _assign(obj: Any, record: dict, collection: Collection, loaded: dict[str, dict[str, Any]]):
+def _assign(
+    obj: Record,
+    record: dict[str, Any],
+    collection: Collection,
+    loaded: dict[str, dict[str, Record]],
+) -> None:
     for key, value in record.items():
         if key == "id" or key == collection.self_ref:
             continue

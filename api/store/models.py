@@ -34,8 +34,11 @@ LocalizedText = dict[str, str | None]
 ID = String(100).with_variant(String(100, collation="C"), "postgresql")
 
 
-class Record:
-    """Columns every published record has."""
+class Record(Base):
+    """Columns every published record has (abstract: no table of its own; a base rather than a
+    mixin so that a collection's model is typed as a mapped class)."""
+
+    __abstract__ = True
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     notes: Mapped[str | None] = mapped_column(Text)

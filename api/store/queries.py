@@ -8,13 +8,14 @@ import functools
 import json
 import math
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Exists,
     ScalarSelect,
     Select,
     Subquery,
@@ -27,14 +28,17 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from api.domain.status import UnitFacts, zone_named
 from api.store import search
-from api.store.db import db
+from api.store.db import AnySession, db, in_utc
 from api.store.facts import unit_facts as facts_of_units
 from api.store.memory import LRU
-from api.store.models import Change, OpeningHours, OpeningSpan, StatusPeriod, Unit
+from api.store.models import Change, OpeningHours, OpeningSpan, Record, StatusPeriod, Unit
+
+_T = TypeVar("_T")
 
 
 def local_date(instant: datetime) -> date:
@@ -42,7 +46,7 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
 
 
-def filter_common(statement: Select, model, args: dict) -> Select:
+def filter_common(statement: Select, model: type[Record], args: dict) -> Select:
     """Filters every collection takes."""
     if args.get("modified_since") is not None:
         statement = statement.where(model.modified_at >= args["modified_since"])
@@ -54,7 +58,12 @@ def where_in(statement: Select, column: InstrumentedAttribute, values: list[str]
     return statement if values is None else statement.where(column.in_(values))
 
 
-def where_related(statement: Select, relationship, target_id, values: list[str] | None) -> Select:
+def where_related(
+    statement: Select,
+    relationship: InstrumentedAttribute[Any],
+    target_id: InstrumentedAttribute[str],
+    values: list[str] | None,
+) -> Select:
     """The record links to at least one of `values` through a many-to-many relationship."""
     return statement if values is None else statement.where(relationship.any(target_id.in_(values)))
 
@@ -76,8 +85,8 @@ def where_valid_on(
 
 
 def where_matches(
-    statement: Select, model, query: str | None
-) -> tuple[Select, ColumnElement | None]:
+    statement: Select, model: type[Record], query: str | None
+) -> tuple[Select, KeyedColumnElement[Any] | None]:
     """Only records matching the full-text `query` (see api.store.search), and their relevance rank
     (an integer, lower is better) to order by; no filter and no rank when `query` is absent."""
     if query is None:
@@ -92,7 +101,7 @@ METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
 
 def where_near(
     statement: Select, point: tuple[float, float] | None, radius_m: int | None
-) -> tuple[Select, ColumnElement | None]:
+) -> tuple[Select, KeyedColumnElement[Any] | None]:
     """Only units with coordinates within `radius_m` metres of `point` (lat, lon), and the
     squared distance in whole square metres (`squared_distance_m2`) to order by.
 
@@ -102,6 +111,7 @@ def where_near(
     linearised cosine does there, because the latitude term alone exceeds the radius."""
     if point is None:
         return statement, None
+    assert radius_m is not None, "`near` comes with `radius` (schemas.units)"
     latitude, longitude = point
     cos0, sin0 = math.cos(math.radians(latitude)), math.sin(math.radians(latitude))
     north = Unit.latitude - latitude
@@ -125,7 +135,7 @@ def _box_around(latitude: float, longitude: float, radius_m: int) -> list[Column
     positive, |east| <= reach bounds the longitude too. The margins keep rounding from ever
     excluding a unit the exact test keeps; near the poles only the latitude band is used."""
     reach = radius_m / METRES_PER_DEGREE * (1 + 1e-6) + 1e-9
-    box = [Unit.latitude.between(latitude - reach, latitude + reach)]
+    box: list[ColumnElement] = [Unit.latitude.between(latitude - reach, latitude + reach)]
     factor = (
         math.cos(math.radians(latitude))
         - abs(math.sin(math.radians(latitude))) * math.radians(1) / 2 * reach
@@ -153,11 +163,13 @@ def unit_facts(unit_ids: list[str], service_id: str | None = None) -> dict[str, 
     return facts_of_units(db.session, unit_ids, service_id)
 
 
-def _valid_on(start, end, day: date):
+def _valid_on(
+    start: InstrumentedAttribute[Any], end: InstrumentedAttribute[Any], day: date
+) -> ColumnElement[bool]:
     return and_(or_(start.is_(None), start <= day), or_(end.is_(None), end >= day))
 
 
-def _trusted_on(trusted_until, day: date):
+def _trusted_on(trusted_until: InstrumentedAttribute[Any], day: date) -> ColumnElement[bool]:
     return or_(trusted_until.is_(None), trusted_until >= day)
 
 
@@ -173,19 +185,19 @@ class _StatusConditions:
     uncorrelated `IN` list (hashed by PostgreSQL, an ephemeral index in SQLite). Hours are per
     unit (every unit has some), so they stay correlated to the unit and its `unit_id` indexes."""
 
-    def __init__(self, local: datetime):
+    def __init__(self, local: datetime) -> None:
         self.day = local.date()
         self.previous_day = self.day - timedelta(days=1)
         self.weekday = self.day.weekday()
         self.minute = local.hour * 60 + local.minute
 
-    def _governs(self, model, day: date):
+    def _governs(self, model: type[OpeningHours | OpeningSpan], day: date) -> ColumnElement[bool]:
         return and_(
             _valid_on(model.valid_from, model.valid_until, day),
             _trusted_on(model.trusted_until, day),
         )
 
-    def _exception_on(self, day: date, unit_id):
+    def _exception_on(self, day: date, unit_id: InstrumentedAttribute[str]) -> Exists:
         # Correlated to the span's unit: a nested subquery does not see the outer `units`.
         return (
             select(OpeningHours.id)
@@ -197,7 +209,7 @@ class _StatusConditions:
             .exists()
         )
 
-    def hours_known(self):
+    def hours_known(self) -> Exists:
         """Some valid, trusted hours record sets the day's hours (K)."""
         return (
             select(OpeningHours.id)
@@ -205,10 +217,10 @@ class _StatusConditions:
             .exists()
         )
 
-    def hours_open(self):
+    def hours_open(self) -> Exists:
         """The hours say open at this minute (O; implies K)."""
 
-        def part(carried: bool, day: date):
+        def part(carried: bool, day: date) -> ColumnElement[bool]:
             return and_(
                 OpeningSpan.from_previous_day.is_(carried),
                 self._governs(OpeningSpan, day),
@@ -230,7 +242,7 @@ class _StatusConditions:
             .exists()
         )
 
-    def period(self, *conditions):
+    def period(self, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
         """The unit has a status period on this day that meets `conditions`."""
         periods = select(StatusPeriod.unit_id).where(
             _valid_on(StatusPeriod.starts_on, StatusPeriod.ends_on, self.day), *conditions
@@ -242,7 +254,7 @@ class _StatusConditions:
     # period's `if_open` answer applies (else `open` from the hours alone); without K its
     # `if_no_hours` answer (else `unknown`).
 
-    def state_is(self, state: str):
+    def state_is(self, state: str) -> ColumnElement[bool]:
         open_now = self.hours_open()
         by_period = and_(open_now, self.period(StatusPeriod.state_if_open == state))
         no_hours = ~self.hours_known()
@@ -263,12 +275,13 @@ class _StatusConditions:
             return or_(by_period, and_(no_hours, ~self.period()))
         return by_period
 
-    def open_to_public(self):
+    def open_to_public(self) -> ColumnElement[bool]:
         return and_(self.hours_open(), self.period(StatusPeriod.public_if_open.is_(True)))
 
 
 def _zones() -> list[str]:
     """The time zones units are in: a scan of every unit, so remembered per data version."""
+    listed: ColumnElement[Any]
     if db.session.get_bind().dialect.name == "sqlite":
         listed = func.json_group_array(distinct(Unit.timezone))
     else:
@@ -318,7 +331,7 @@ def _status_condition(
 REMEMBERED_PER_APP = 256
 
 
-def _hashable(value):
+def _hashable(value: object) -> object:
     if isinstance(value, list | tuple):
         return tuple(_hashable(v) for v in value)
     if isinstance(value, dict):
@@ -326,7 +339,7 @@ def _hashable(value):
     return value
 
 
-def _statement_key(expression: ScalarSelect):
+def _statement_key(expression: ScalarSelect[Any]) -> tuple[int, object] | None:
     """What identifies the SQL of `expression` and its parameter values, or None: SQLAlchemy's
     own statement cache key, its structure by hash (a status filter's is some 100 KB of
     tuples), its parameter values as they are."""
@@ -349,22 +362,22 @@ def _data_version() -> Subquery:
     ).subquery("data_version")
 
 
-def data_version(session: Session) -> tuple[int, datetime | None]:
+def data_version(session: AnySession) -> tuple[int, datetime | None]:
     """The data version now: (0, None) for an empty database."""
     version = _data_version()
     seq, changed_at = session.execute(select(version.c.seq, version.c.changed_at)).one()
     return seq or 0, data_version_time(changed_at)
 
 
-def data_version_time(changed_at: Any) -> datetime | None:
+def data_version_time(changed_at: datetime | None) -> datetime | None:
     """The time of a data version as read (max() of the column loses its type on some
     databases)."""
     if changed_at is None:
         return None
-    return Change.__table__.c.changed_at.type.process_result_value(changed_at, None)
+    return in_utc(changed_at)
 
 
-def per_data_version(expression: ScalarSelect):
+def per_data_version(expression: ScalarSelect[_T]) -> _T | None:
     """The value of the scalar subquery `expression`, computed once per data version.
 
     The data version is the one ETags are made of (api.web.caching): the highest `seq` of the change

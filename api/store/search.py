@@ -17,11 +17,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
+    CompoundSelect,
     Connection,
     Integer,
+    MetaData,
     Select,
     bindparam,
     case,
@@ -40,8 +44,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
-from api.store.db import Base
+from api.store.db import AnySession, Base
 from api.store.models import Service, Unit
 
 TABLE = "search_index"
@@ -53,7 +58,7 @@ index = table(
     column("description"),
     column("document"),
 )
-SEARCHED = {"units": Unit, "services": Service}
+SEARCHED: dict[str, type[Unit | Service]] = {"units": Unit, "services": Service}
 LANGUAGES = ("fi", "sv", "en")
 # A rank is `group * GROUP + score`, the score in 0..SCORE (lower is more relevant).
 SCORE = 1_000_000
@@ -78,7 +83,7 @@ POSTGRESQL_INSERT = text(
     "setweight(to_tsvector('simple', :name), 'A') || "
     "setweight(to_tsvector('simple', :description), 'D'))"
 )
-SIMPLE = literal_column("'simple'::regconfig")
+SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 
 def words(value: str | None) -> list[str]:
@@ -111,12 +116,12 @@ def create_search_index(connection: Connection) -> None:
 
 
 @event.listens_for(Base.metadata, "after_create")
-def _after_create(_metadata, connection: Connection, **_kwargs) -> None:
+def _after_create(_metadata: MetaData, connection: Connection, **_kwargs: object) -> None:
     create_search_index(connection)
 
 
 @event.listens_for(Base.metadata, "after_drop")
-def _after_drop(_metadata, connection: Connection, **_kwargs) -> None:
+def _after_drop(_metadata: MetaData, connection: Connection, **_kwargs: object) -> None:
     connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
 
 
@@ -184,7 +189,7 @@ def refresh_search_entries(session: Session, ids: dict[str, set[str]]) -> None:
 # --- Queries ---------------------------------------------------------------------------------
 
 
-def matches(session: Session, kind: str, query: str) -> Select:
+def matches(session: AnySession, kind: str, query: str) -> Select | CompoundSelect:
     """`(record_id, rank)` of the records of `kind` ("units", "services") matching every word
     of `query` as a prefix, one row per record; lower ranks are more relevant. A query with no
     words matches nothing."""
@@ -196,14 +201,14 @@ def matches(session: Session, kind: str, query: str) -> Select:
     return _postgresql_matches(kind, terms)
 
 
-def _sqlite_matches(kind: str, terms: list[str]) -> Select:
+def _sqlite_matches(kind: str, terms: list[str]) -> CompoundSelect:
     expression = " AND ".join(f'"{term}"*' for term in terms)
     names = f"name : ({expression})"
-    fts = literal_column(TABLE)
+    fts: ColumnClause[Any] = literal_column(TABLE)
     score = func.bm25(fts, 0.0, 0.0, NAME_WEIGHT, 1.0)  # negative: more negative is better
     scored = cast(func.round(SCORE / (1.0 - score)), Integer)
 
-    def matching(number: int, match: str):
+    def matching(number: int, match: str) -> ColumnElement[Any]:
         return fts.op("MATCH")(bindparam(f"match_{number}", match))
 
     # Every record whose names match also matches in some column, and ranks in the first group
@@ -212,7 +217,7 @@ def _sqlite_matches(kind: str, terms: list[str]) -> Select:
     by_name = select(index.c.record_id, scored.label("rank")).where(
         matching(0, names), index.c.kind == kind
     )
-    named = select(literal_column("rowid")).select_from(index).where(matching(1, names))
+    named: Select = select(literal_column("rowid")).select_from(index).where(matching(1, names))
     elsewhere = select(index.c.record_id, (scored + GROUP).label("rank")).where(
         matching(2, expression),
         literal_column(f"{TABLE}.rowid").not_in(named.correlate(None)),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.store.collections import EDITABLE
-from api.store.db import utcnow
+from api.store.db import AnySession, utcnow
 from api.store.models import ApiToken, Organization
 
 PREFIX = "sst"
@@ -115,7 +115,7 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)))
 
 
-def authenticate(session: Session, token: str) -> Identity | None:
+def authenticate(session: AnySession, token: str) -> Identity | None:
     """The identity of a valid, unrevoked token, else None."""
     public_id = public_id_of(token)
     if public_id is None:

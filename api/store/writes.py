@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import ValidationError
-from sqlalchemy import Table, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Column, Table, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.problems import Problem, field_error
 from api.store.collections import BY_NAME, COLLECTIONS, EDITABLE, Collection
@@ -24,7 +24,10 @@ from api.store.models import (
     WAYS_IN_TYPES,
     AccessChannel,
     Organization,
+    Record,
+    Service,
     StatusNotice,
+    Unit,
     channel_services,
     notice_services,
     notice_units,
@@ -47,12 +50,12 @@ class Policy:
 # --- Reading the record as input -----------------------------------------------------------
 
 
-def input_of(collection: Collection, obj: Any) -> dict[str, Any]:
+def input_of(collection: Collection, obj: Record) -> dict[str, Any]:
     """A stored record in the form the loader and the API take it (to apply a PATCH to)."""
     return collection.input_schema().dump(obj)
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
+def merge_patch(target: object, patch: object) -> object:
     """RFC 7396 JSON Merge Patch: objects merge key by key, null removes, the rest replaces."""
     if not isinstance(patch, dict):
         return patch
@@ -68,7 +71,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 # --- Validating ----------------------------------------------------------------------------
 
 
-def validate(session: Session, collection: Collection, body: Any, record_id: str) -> dict:
+def validate(session: Session, collection: Collection, body: object, record_id: str) -> dict:
     """The record `body` describes, validated as the loader validates a file's record (schema,
     references that must exist, no loop of parents); raise a 422 problem listing every field."""
     if not isinstance(body, dict):
@@ -97,7 +100,11 @@ def validate(session: Session, collection: Collection, body: Any, record_id: str
         found = set(session.scalars(select(model.id).where(model.id.in_(sorted(wanted)))))
         for value in sorted(wanted - found):
             errors.append(field_error(fld, f"No {BY_NAME[target].singular} with id '{value}'."))
-    if collection.self_ref and not errors and _makes_a_loop(session, collection, record):
+    if (
+        collection.self_ref
+        and not errors
+        and _makes_a_loop(session, collection, collection.self_ref, record)
+    ):
         errors.append(field_error(collection.self_ref, "Refers back to this record in a loop."))
     if errors:
         raise Problem(422, f"The {_noun(collection)} refers to what does not exist.", errors)
@@ -142,9 +149,9 @@ def dated(collection: Collection, record: dict, today: date) -> dict:
     return {**record, fld: today}
 
 
-def _makes_a_loop(session: Session, collection: Collection, record: dict) -> bool:
-    column = getattr(collection.model, collection.self_ref)
-    seen, node = {record["id"]}, record.get(collection.self_ref)
+def _makes_a_loop(session: Session, collection: Collection, self_ref: str, record: dict) -> bool:
+    column = getattr(collection.model, self_ref)
+    seen, node = {record["id"]}, record.get(self_ref)
     while node is not None:
         if node in seen:
             return True
@@ -172,9 +179,9 @@ def organizations_of(session: Session, collection: Collection, record: dict) -> 
     }
     owners: set[str | None] = set()
     for kind, ids in about.items():
-        model = MODEL_OF[kind]
+        model = Unit if kind == "units" else Service
         query = select(model.id, model.organization_id).where(model.id.in_(sorted(ids)))
-        found = dict(session.execute(query).all()) if ids else {}
+        found: dict[str, str] = dict(session.execute(query).all()) if ids else {}
         owners |= set(found.values())
         for gone in ids - found.keys():  # deleted in this transaction
             owners |= organizations_of_record(session, kind, gone)
@@ -226,7 +233,7 @@ def outside(session: Session, organization_id: str, recorder: Recorder) -> list[
 
 def within(session: Session, organization_id: str) -> set[str]:
     """An organization and every organization below it."""
-    children: dict[str, list[str]] = {}
+    children: dict[str | None, list[str]] = {}
     for oid, parent in session.execute(select(Organization.id, Organization.parent_id)):
         children.setdefault(parent, []).append(oid)
     out, todo = set(), [organization_id]
@@ -263,7 +270,12 @@ def _related(session: Session, records: set[tuple[str, str]]) -> set[tuple[str, 
         by_kind.setdefault(kind, []).append(rid)
     out: set[tuple[str, str]] = set()
 
-    def follow(source, target, ids, kind):
+    def follow(
+        source: Column[Any] | InstrumentedAttribute[Any],
+        target: Column[Any] | InstrumentedAttribute[Any],
+        ids: list[str],
+        kind: str,
+    ) -> None:
         out.update((kind, v) for v in session.scalars(select(target).where(source.in_(ids))) if v)
 
     for table, left, right in LINKS:
@@ -313,7 +325,7 @@ def save(
     recorder: Recorder,
     now: datetime,
     policy: Policy,
-) -> Any:
+) -> Record:
     """Create or replace the record (validated by `validate`) and publish the consequences."""
     key = (collection.name, record["id"])
     touched = neighbourhood(session, {key})
@@ -345,7 +357,9 @@ def save(
     return obj
 
 
-def _note_references(collection: Collection, obj: Any, record: dict, recorder: Recorder) -> None:
+def _note_references(
+    collection: Collection, obj: Record | None, record: dict, recorder: Recorder
+) -> None:
     """Note every record `record` refers to that the stored `obj` (None: none yet) did not."""
     before = input_of(collection, obj) if obj is not None else {}
     for fld, target in collection.refs.items():
@@ -360,7 +374,7 @@ def _note_references(collection: Collection, obj: Any, record: dict, recorder: R
 def delete(
     session: Session,
     collection: Collection,
-    obj: Any,
+    obj: Record,
     recorder: Recorder,
     now: datetime,
     policy: Policy,
@@ -383,8 +397,8 @@ def delete(
             written.add(("units", unit))  # their status periods are derived again
     if collection.name == "services":  # the units offering it no longer do
         written |= {(kind, rid) for kind, rid in touched if kind == "units"}
-    gone = [(collection.name, obj)]
-    if collection.name == "units":
+    gone: list[tuple[str, Record]] = [(collection.name, obj)]
+    if isinstance(obj, Unit):  # a unit's opening hours go with it
         gone += [("opening-hours", hours) for hours in obj.opening_hours]
     for kind, record in gone:
         written.add((kind, record.id))
@@ -395,7 +409,9 @@ def delete(
     _publish(session, written, touched, recorder, now, policy)
 
 
-def _dependants(session: Session, collection: Collection, record_id: str):
+def _dependants(
+    session: Session, collection: Collection, record_id: str
+) -> list[tuple[str, str, str]]:
     """Records that name this one in a single reference (a parent, an organization); the
     notices naming it: a notice is a dated statement, not edited behind its editor's back; and
     the access channels about it alone, which would be left about nothing and no one's."""
@@ -479,4 +495,5 @@ def supersede(
         raise Problem(
             422, "Ends before it starts.", [field_error("valid_until", "Ends before it starts.")]
         )
-    return save(session, EDITABLE["status-notices"], record, recorder, now, policy)
+    saved = save(session, EDITABLE["status-notices"], record, recorder, now, policy)
+    return cast(StatusNotice, saved)  # the model of "status-notices"

@@ -6,7 +6,7 @@ that would change a record of other organizations than the token's (api.store.wr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from flask import request
 from sqlalchemy.orm import Session
@@ -21,6 +21,10 @@ from api.store.history import Recorder
 REALM = 'Bearer realm="social-services-api"'
 
 
+@overload
+def identity(required: Literal[True] = True) -> tokens.Identity: ...
+@overload
+def identity(required: bool) -> tokens.Identity | None: ...
 def identity(required: bool = True) -> tokens.Identity | None:
     """The request's token identity; without a valid one, a 401 (or None if not `required`
     and no Authorization header was sent at all)."""

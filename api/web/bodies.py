@@ -20,7 +20,7 @@ MAX_DEPTH = 32  # a record nests four levels deep at most
 _NOT_TEXT = re.compile(r"[\x00\ud800-\udfff]")  # NUL, and halves of a surrogate pair
 
 
-def read_body() -> Any:
+def read_body() -> object:
     """The request's JSON body, read strictly (RFC 8259): UTF-8 without a byte order mark or a
     content coding, no key twice in one object, no NaN or Infinity, no string that is not
     Unicode text or holds a NUL character, nested at most MAX_DEPTH deep; and over
@@ -83,7 +83,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) < len(pairs):
         seen: set[str] = set()
-        raise _RepeatedKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+        for key, _value in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
     return obj
 
 
@@ -91,7 +94,7 @@ def _not_a_number(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _unreadable(value: Any, path: str = "", depth: int = 0) -> Iterator[dict[str, str]]:
+def _unreadable(value: object, path: str = "", depth: int = 0) -> Iterator[dict[str, str]]:
     """Field errors for what no record can hold: a string with a lone surrogate (not Unicode
     text) or a NUL character (PostgreSQL stores none), nesting deeper than MAX_DEPTH."""
     if isinstance(value, str):

@@ -21,6 +21,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from flask import Flask, current_app, request
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from werkzeug.wsgi import ClosingIterator
 from api.store import queries
 from api.store.db import db
 from api.store.memory import LRU
+from api.store.models import Record
 from api.web.pipeline import BaseStep, state
 from api.web.ratelimit import EXEMPT_ENDPOINTS
 from schemas.index import LICENCE_URL
@@ -62,6 +64,11 @@ MIN_COMPRESS = 500
 # The WSGI environ key under which a response offers itself to api.web.replay.
 REPLAYABLE = "api.replayable"
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    from api.web.replay import Kept
+
 
 def now_minute() -> datetime:
     """'Now' as clock-dependent responses report it: to the minute, so that a response and its
@@ -69,41 +76,36 @@ def now_minute() -> datetime:
     return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
-def clock_dependent(*params: str, only_with: tuple[str, ...] = ()) -> Callable:
-    """Mark a view whose answer depends on the clock unless one of `params` is given (and,
-    with `only_with`, only when one of those parameters is)."""
+def _marking(**marks: object) -> Callable[[_F], _F]:
+    """A decorator that sets `marks` as attributes of the view, read back with getattr."""
 
-    def decorator(func):
-        func.clock_params = params
-        func.clock_only_with = only_with
+    def decorator(func: _F) -> _F:
+        for name, value in marks.items():
+            setattr(func, name, value)
         return func
 
     return decorator
 
 
-def versioned_by_record(model, param: str) -> Callable:
+def clock_dependent(*params: str, only_with: tuple[str, ...] = ()) -> Callable[[_F], _F]:
+    """Mark a view whose answer depends on the clock unless one of `params` is given (and,
+    with `only_with`, only when one of those parameters is)."""
+    return _marking(clock_params=params, clock_only_with=only_with)
+
+
+def versioned_by_record(model: type[Record], param: str) -> Callable[[_F], _F]:
     """Mark an item view whose ETag and Last-Modified come from its record (the `param` view
     argument names it) rather than from the data version: it changes only when that record's
     published form does, and it is what `If-Match` on a PUT, PATCH or DELETE is checked
     against."""
-
-    def decorator(func):
-        func.etag_record = (model, param)
-        return func
-
-    return decorator
+    return _marking(etag_record=(model, param))
 
 
-def versioned_by_content(content: Callable[[], bytes | str]) -> Callable:
+def versioned_by_content(content: Callable[[], bytes | str]) -> Callable[[_F], _F]:
     """Mark a view whose body is a file shipped with the code (the widget's script): a digest
     of `content()` is part of its ETag, so that a new release is never answered 304 to a client
     holding the old file while the data version stays the same."""
-
-    def decorator(func):
-        func.etag_content = content
-        return func
-
-    return decorator
+    return _marking(etag_content=content)
 
 
 @functools.lru_cache(maxsize=16)
@@ -112,35 +114,46 @@ def _content_digest(content: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def varies_by_token(audience: Callable[[], str]) -> Callable:
+def varies_by_token(audience: Callable[[], str]) -> Callable[[_F], _F]:
     """Mark a view whose body depends on the bearer token: `audience()` names the body this
     request gets (and answers 401 for a token that is not valid). It is part of the ETag and
     is asked before any 304, so no client gets a 304 for another audience's body, nor with a
     revoked or made-up token."""
-
-    def decorator(func):
-        func.token_audience = audience
-        return func
-
-    return decorator
+    return _marking(token_audience=audience)
 
 
-def record_token(record) -> str:
+def _view() -> Callable[..., object] | None:
+    """The view function of this request's endpoint, if it has one."""
+    endpoint = request.endpoint
+    return current_app.view_functions.get(endpoint) if endpoint is not None else None
+
+
+class Versioned(Protocol):
+    """A record, or a row of its `content_hash` and `modified_at`."""
+
+    @property
+    def content_hash(self) -> str | None: ...
+
+    @property
+    def modified_at(self) -> datetime: ...
+
+
+def record_token(record: Versioned) -> str:
     """The part of a record's ETags that names its version (any object or row with
     `content_hash` and `modified_at`); the part after the dot names the representation."""
     seed = f"{record.content_hash}|{record.modified_at.isoformat()}"
     return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
-def record_etag(record, path: str, query: str = "", accept: str = "") -> str:
+def record_etag(record: Versioned, path: str, query: str = "", accept: str = "") -> str:
     variant = hashlib.sha256("\n".join((path, query, accept)).encode()).hexdigest()[:12]
     return f'"{record_token(record)}.{variant}"'
 
 
-def _record_marker() -> tuple | None:
+def _record_marker() -> tuple[type[Record], str | None] | None:
     """(model, id) of the record whose validators an item view marked `versioned_by_record`
     takes, or None (not such a view, or `as_of`, which is versioned by the data)."""
-    view = current_app.view_functions.get(request.endpoint)
+    view = _view()
     marker = getattr(view, "etag_record", None)
     if marker is None or "as_of" in request.args:
         return None
@@ -148,7 +161,7 @@ def _record_marker() -> tuple | None:
     return model, (request.view_args or {}).get(param)
 
 
-def _record_validators(model, record_id) -> tuple[str, datetime] | None:
+def _record_validators(model: type[Record], record_id: str | None) -> tuple[str, datetime] | None:
     """ETag and Last-Modified of that record, or None if there is no such record."""
     row = db.session.execute(
         select(model.content_hash, model.modified_at).where(model.id == record_id)
@@ -170,16 +183,18 @@ class Remembered:
     an answer replayed under the version it was built with); a body that must be built is
     labelled with a version read afresh, so one strong ETag never names two bodies."""
 
-    def __init__(self, ttl: float, capacity_bytes: int, clock=time.monotonic):
+    def __init__(
+        self, ttl: float, capacity_bytes: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl, self.capacity, self.clock = ttl, capacity_bytes, clock
         self.version: tuple[int, datetime | None] | None = None
         self.read_at = 0.0
         self.forgotten = 0  # how many times forget_version ran: a read begun before is stale
-        self._answers: LRU[object] = LRU(capacity_bytes)
+        self._answers: LRU[Kept] = LRU(capacity_bytes)
         self.lock = threading.Lock()
 
     @property
-    def answers(self) -> OrderedDict[Hashable, tuple[int, object]]:
+    def answers(self) -> OrderedDict[Hashable, tuple[int, Kept]]:
         return self._answers.entries()
 
     @property
@@ -207,10 +222,10 @@ class Remembered:
             self.version = None
             self.forgotten += 1
 
-    def answer(self, key: tuple) -> object | None:
+    def answer(self, key: tuple) -> Kept | None:
         return self._answers.get(key)
 
-    def keep(self, key: tuple, answer: object, size: int) -> None:
+    def keep(self, key: tuple, answer: Kept, size: int) -> None:
         """Keep `answer` under `key` (replacing what was there) if it is at most an eighth of
         the capacity, dropping the least recently used answers to make room."""
         if size <= self.capacity // 8:
@@ -235,7 +250,7 @@ def forget_data_version() -> None:
 
 
 def _etag_for_request(version: int) -> str:
-    view = current_app.view_functions.get(request.endpoint)
+    view = _view()
     parts = [
         str(version),
         request.path,
@@ -253,8 +268,8 @@ def _etag_for_request(version: int) -> str:
         and not any(p in request.args for p in params)
         and (not only_with or any(p in request.args for p in only_with))
     ):
-        state().clock_minute = now_minute()
-        parts.append(state().clock_minute.isoformat())
+        minute = state().clock_minute = now_minute()
+        parts.append(minute.isoformat())
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
 
@@ -291,7 +306,7 @@ class ConditionalGet(BaseStep):
 def _conditional_get() -> Response | None:
     if not _cacheable():
         return None
-    view = current_app.view_functions.get(request.endpoint)
+    view = _view()
     audience = getattr(view, "token_audience", None)
     state().audience = audience() if audience is not None else ""
     memory = remembered()
@@ -321,15 +336,17 @@ def _conditional_get() -> Response | None:
     return _not_modified(version[1])
 
 
-def _not_modified(changed_at):
+def _not_modified(changed_at: datetime | None) -> Response | None:
     """A 304 if the client holds this version, else None. A date names a whole second
     (Last-Modified is sent to the second), and another change may follow within it: only
     a change before that second began is older than the client's copy for sure."""
     state().last_modified = changed_at
+    etag = state().etag
+    assert etag is not None, "the ETag comes first"
     inm = request.headers.get("If-None-Match")
     ims = request.if_modified_since
     fresh = (
-        matches(inm, state().etag)
+        matches(inm, etag)
         if inm is not None
         else (ims is not None and changed_at is not None and changed_at < ims)
     )
@@ -379,7 +396,7 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _offer_for_replay(response) -> None:
+def _offer_for_replay(response: Response) -> None:
     """Tell api.web.replay that this answer may be replayed to the same request while the data
     version (and, for a clock-dependent answer, the minute) stays the same: a 304, or a GET's
     whole 200 body; and whether it is versioned by its record, so that the version must be
@@ -415,8 +432,10 @@ def _sent_etag() -> str:
     """The ETag a 200 and a 304 to this request both carry: the representation's, and the
     encoding the client accepts, since a 200 is compressed for it (unless it is too small to
     gain, or not text: which a 304, built without the body, cannot know)."""
+    etag = state().etag
+    assert etag is not None, "a cacheable request's ETag is made before its view"
     encoding = _accepted_encoding()
-    return state().etag if encoding is None else state().etag[:-1] + f'-{encoding}"'
+    return etag if encoding is None else etag[:-1] + f'-{encoding}"'
 
 
 def _accepted_encoding() -> str | None:
@@ -428,7 +447,7 @@ def _accepted_encoding() -> str | None:
     return None
 
 
-def _compress(response) -> None:
+def _compress(response: Response) -> None:
     if response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers:
         return
     encoding = _accepted_encoding()

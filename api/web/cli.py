@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from api.store.collections import COLLECTIONS
@@ -65,7 +65,7 @@ def load_command(path: str | None) -> None:
     """Validate PATH (default: the DATA_DIR setting, data/) and replace the database content
     with it in one transaction. A bad file changes nothing."""
     path = path or current_app.config["DATA_DIR"]
-    ensure_schema(db.engine)
+    ensure_schema(db.configured_engine())
     try:
         dataset = read_dataset(path)
     except LoadError as error:
@@ -134,7 +134,7 @@ def create_token_command(name: str, scopes: tuple[str, ...], organization: str |
     """Create a token and print it. It is shown this once; only its hash is stored."""
     from api.store.tokens import TokenError, create_token
 
-    ensure_schema(db.engine)
+    ensure_schema(db.configured_engine())
     session = db.new_session()
     try:
         with session.begin():
@@ -181,7 +181,7 @@ def revoke_token_command(name: str) -> None:
     click.echo(f"Token '{name}' revoked.")
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.cli.add_command(data_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(tokens_cli)

@@ -107,12 +107,12 @@ def unseal(purpose: str, cursor: str) -> bytes | None:
     return payload if hmac.compare_digest(given, _tag(purpose, payload)) else None
 
 
-def encode(purpose: str, value: Any) -> str:
+def encode(purpose: str, value: object) -> str:
     """A cursor carrying `value` (anything JSON holds), signed for `purpose`."""
     return seal(purpose, json.dumps(value, separators=(",", ":"), default=str).encode())
 
 
-def decode(purpose: str, cursor: str) -> Any:
+def decode(purpose: str, cursor: str) -> Any:  # noqa: ANN401 - any JSON value
     """The value of a cursor this API issued for `purpose`, else `INVALID`. The caller still
     checks every part it uses."""
     payload = unseal(purpose, cursor)

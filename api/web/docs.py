@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, current_app, render_template_string, url_for
+from flask import Blueprint, Flask, current_app, render_template_string, url_for
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 SWAGGER_UI_VERSION = version("flask-swagger-ui")
@@ -51,7 +51,7 @@ PAGE = """<!DOCTYPE html>
 
 
 @blp.get("/docs")
-def swagger_ui():
+def swagger_ui() -> str:
     """The interactive docs page."""
     config = {
         "url": url_for("api-docs.openapi_json"),
@@ -74,5 +74,5 @@ def swagger_ui():
     )
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(blp)

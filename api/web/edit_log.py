@@ -6,9 +6,9 @@ not the source's history: a notice's own dated versions are `/v1/notice-versions
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import current_app
+from werkzeug.wrappers import Response
 
 from api.problems import Problem
 from api.store import tokens
@@ -43,7 +43,7 @@ def register_history(blp: Blueprint, collection: Collection) -> None:
         "to admin tokens only. This is not the history of the source: a notice's own dated "
         "versions are at `/v1/notice-versions`.",
     )
-    def history(args, **view_args):
+    def history(args: dict, **view_args: str) -> dict:
         return history_page(kind, view_args[id_param], args)
 
 
@@ -90,7 +90,7 @@ def history_page(kind: str, record_id: str, args: dict) -> dict:
     return page
 
 
-def record_as_of(kind: str, record_id: str, args: dict):
+def record_as_of(kind: str, record_id: str, args: dict) -> Response:
     """The record as published at `args["as_of"]`, from its history."""
     instant = args["as_of"]
     if args.get("format", "json") != "json":
@@ -112,7 +112,7 @@ def record_as_of(kind: str, record_id: str, args: dict):
     )
 
 
-def _only_languages(value: Any, languages: tuple[str, ...]) -> Any:
+def _only_languages(value: object, languages: tuple[str, ...]) -> object:
     """What `lang=` does to a published record, applied to a stored one."""
     if isinstance(value, dict):
         if set(value) == set(LANGUAGES):

@@ -31,17 +31,17 @@ from api.store import writes as editing
 from api.store.collections import BY_MODEL, BY_NAME, Collection
 from api.store.db import db, lock_for_writing, utcnow
 from api.store.history import Actor, Recorder
-from api.store.models import IdempotencyKey
+from api.store.models import IdempotencyKey, Record
 from api.web.auth import identity, require_organization, require_reach, require_scope
 from api.web.bodies import read_body
 from api.web.caching import forget_data_version, record_etag, record_token
 from api.web.edit_log import register_history
-from api.web.http import ERROR_RESPONSES, Blueprint, get_or_404
+from api.web.http import ERROR_RESPONSES, Blueprint, raise_not_found
 
 IDEMPOTENCY_HOURS = 24
 
 
-def check_if_match(obj: Any) -> None:
+def check_if_match(obj: Record) -> None:
     header = request.headers.get("If-Match")
     if header is None:
         raise Problem(
@@ -63,11 +63,11 @@ def check_if_match(obj: Any) -> None:
     )
 
 
-def _item_path(obj: Any) -> str:
+def _item_path(obj: Record) -> str:
     return f"/v1/{BY_MODEL[type(obj)].name}/{obj.id}"
 
 
-def record_response(kind: str, obj: Any, status: int) -> Response:
+def record_response(kind: str, obj: Record, status: int) -> Response:
     body = json.dumps(BY_NAME[kind].dump(obj), ensure_ascii=False)
     response = current_app.response_class(body, status=status, mimetype="application/json")
     path = f"/v1/{kind}/{obj.id}"
@@ -147,11 +147,11 @@ def write(
         session.close()
 
 
-def current_record(session: Session, collection: Collection, record_id: str) -> Any:
+def current_record(session: Session, collection: Collection, record_id: str) -> Record:
     """The record to change, locked in this transaction; 404 or 410 as for a GET."""
     obj = session.get(collection.model, record_id)
     if obj is None:
-        get_or_404(collection.model, record_id)  # raises the 404 or 410 problem
+        raise_not_found(collection.model, record_id)
     return obj
 
 
@@ -201,7 +201,7 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
     noun = collection.component
     text = collection.indefinite
     scope = collection.scope
-    security = [{"bearerAuth": []}]
+    security: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     common = (400, 401, 403, 413, 415, 422, 503)
     item = f"/<{id_param}>"
     item_statuses = (*common, 404, 410, 412, 428)
@@ -215,7 +215,7 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
         security=security,
         **editor_docs(f"create{noun}", (*common, 409), f"{noun}Input"),
     )
-    def create():
+    def create() -> Response:
         who = identity()
         require_scope(who, kind)
         body = read_body()
@@ -224,7 +224,7 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
             missing = [field_error("id", "Missing data for required field.")]
             raise Problem(422, "The record needs an `id`.", missing)
 
-        def work(session, recorder, now):
+        def work(session: Session, recorder: Recorder, now: datetime) -> Response:
             if session.get(collection.model, record_id) is not None:
                 raise Problem(409, f"A record with id '{record_id}' exists; PUT replaces it.")
             record = editing.validate(session, collection, body, record_id)
@@ -236,12 +236,12 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
 
         return write(who, work, idempotent=True)
 
-    def update(record_id: str, patch: bool):
+    def update(record_id: str, patch: bool) -> Response:
         who = identity()
         require_scope(who, kind)
         body = read_body()
 
-        def work(session, recorder, now):
+        def work(session: Session, recorder: Recorder, now: datetime) -> Response:
             obj = current_record(session, collection, record_id)
             check_if_match(obj)
             before = editing.input_of(collection, obj)
@@ -265,7 +265,7 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
         security=security,
         **editor_docs(f"replace{noun}", item_statuses, f"{noun}Input"),
     )
-    def replace(**view_args):
+    def replace(**view_args: str) -> Response:
         return update(view_args[id_param], patch=False)
 
     @blp.route(item, methods=["PATCH"], endpoint=f"update_{collection.key}")
@@ -277,7 +277,7 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
         security=security,
         **editor_docs(f"update{noun}", item_statuses, f"{noun}Patch"),
     )
-    def patch(**view_args):
+    def patch(**view_args: str) -> Response:
         return update(view_args[id_param], patch=True)
 
     @blp.route(item, methods=["DELETE"], endpoint=f"delete_{collection.key}")
@@ -289,12 +289,12 @@ def register_editing(blp: Blueprint, collection: Collection) -> None:
         security=security,
         **editor_docs(f"delete{noun}", (400, 401, 403, 404, 409, 410, 412, 428, 503)),
     )
-    def remove(**view_args):
+    def remove(**view_args: str) -> Response:
         record_id = view_args[id_param]
         who = identity()
         require_scope(who, kind)
 
-        def work(session, recorder, now):
+        def work(session: Session, recorder: Recorder, now: datetime) -> Response:
             obj = current_record(session, collection, record_id)
             check_if_match(obj)
             require_organization(session, who, collection, editing.input_of(collection, obj))

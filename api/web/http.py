@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import flask_smorest
 from apispec import BasePlugin
 from flask import current_app, request, url_for
 from marshmallow import RAISE
+from sqlalchemy.orm.interfaces import ORMOption
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -24,6 +25,7 @@ from api.problems import Problem, field_error
 from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBLISHED
 from api.store.db import db
 from api.store.history import deletion
+from api.store.models import Record
 from api.web import pagination
 from api.web.pipeline import BaseStep, state
 from schemas.access_channels import CHANNEL_SCHEMAS
@@ -37,6 +39,9 @@ from schemas.common import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_R = TypeVar("_R", bound=Record)
 
 # Error responses the spec declares, by status: component name and description.
 ERROR_RESPONSES = {
@@ -78,6 +83,7 @@ def render(problem: Problem) -> Response:
 def _from_http_exception(error: HTTPException) -> Problem:
     """Werkzeug's own errors (no route, a method not allowed, a parameter webargs refused)
     as a problem, keeping their headers (`Allow` on a 405)."""
+    status = error.code or 500
     data = getattr(error, "data", None) or {}
     errors = None
     if "messages" in data:
@@ -89,9 +95,9 @@ def _from_http_exception(error: HTTPException) -> Problem:
         ]
         detail = "Invalid " + ", ".join(sorted({e["field"] for e in errors})) + "."
     else:
-        detail = data.get("message") or error.description or HTTPStatus(error.code).phrase
+        detail = data.get("message") or error.description or HTTPStatus(status).phrase
     headers = {name: value for name, value in error.get_headers() if name != "Content-Type"}
-    return Problem(error.code or 500, detail, errors, headers)
+    return Problem(status, detail, errors, headers)
 
 
 # webargs nests its messages by location; the field name is what a user knows.
@@ -108,13 +114,13 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
-    def errors(self, *statuses: int) -> Callable:
+    def errors(self, *statuses: int) -> Callable[[_F], _F]:
         """Declare the problem responses an operation can return (400, 404, ...). An item that
         can be missing can also have been deleted: 404 brings 410 along."""
         if 404 in statuses:
             statuses = (*statuses, 410)
 
-        def decorator(func):
+        def decorator(func: _F) -> _F:
             for status in (*statuses, 500):
                 func = self.alt_response(status, response=ERROR_RESPONSES[status][0])(func)
             return func
@@ -160,7 +166,7 @@ class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = None
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         self.spec.components.schema("Problem", schema=ProblemSchema)
         for _status, (name, description) in ERROR_RESPONSES.items():
             self.spec.components.response(
@@ -171,10 +177,10 @@ class Api(flask_smorest.Api):
                 },
             )
 
-    def _register_pagination_header(self):
+    def _register_pagination_header(self) -> None:
         """Our pages are body envelopes with Link headers, not flask-smorest's X-Pagination."""
 
-    def _register_error_handlers(self):
+    def _register_error_handlers(self) -> None:
         """One handler renders every failure: a Problem raised anywhere, Werkzeug's own
         errors, and anything unexpected (a 500 that tells nothing of the cause)."""
         self._app.register_error_handler(Exception, self.handle_error)
@@ -312,11 +318,14 @@ def negotiated_format(args: dict, *choices: str) -> str:
     return next(name for name, media in FORMAT_MEDIA_TYPES.items() if media == best)
 
 
-def alternative_response(kind_name: str, fmt: str, data):
+def alternative_response(kind_name: str, fmt: str, data: dict[str, Any] | Record) -> Response:
     """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
     kind = BY_NAME[kind_name]
     page = data if isinstance(data, dict) else None
-    records = [kind.dump(obj) for obj in page["results"]] if page else [kind.dump(data)]
+    if isinstance(data, dict):
+        records = [kind.dump(obj) for obj in data["results"]]
+    else:
+        records = [kind.dump(data)]
     if fmt == "geojson":
         body = feature_collection(records, page) if page else unit_feature(records[0])
     else:
@@ -344,11 +353,16 @@ def alternative_content(json_schema: str, *choices: str) -> dict:
     }
 
 
-def get_or_404(model, record_id: str, options: Iterable = ()):
+def get_or_404(model: type[_R], record_id: str, options: Iterable[ORMOption] = ()) -> _R:
     """The record, or 410 Gone if it was deleted (its history ends in a deletion), or 404."""
     obj = db.session.get(model, record_id, options=list(options))
     if obj is not None:
         return obj
+    raise_not_found(model, record_id)
+
+
+def raise_not_found(model: type[Record], record_id: str) -> NoReturn:
+    """The problem for a record that is not there: 410 Gone if it was deleted, else 404."""
     collection = BY_MODEL[model]
     noun = collection.singular
     gone = deletion(db.session, collection.name, record_id)

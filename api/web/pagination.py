@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from flask import request, url_for
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, String, func, select, tuple_
+from sqlalchemy import BigInteger, Integer, Row, Select, String, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.types import TypeEngine
 
 from api.problems import Problem, field_error
 from api.store.db import db
@@ -48,7 +51,7 @@ def _bad_cursor(detail: str) -> NoReturn:
     raise Problem(400, detail, [field_error("cursor", detail)])
 
 
-def fits_column(value: Any, column_type) -> bool:
+def fits_column(value: object, column_type: TypeEngine[Any]) -> bool:
     """Whether `value` can be compared with a column of `column_type` on either database: a
     string within its length and encodable, or an integer within its range."""
     if isinstance(column_type, Integer):
@@ -72,14 +75,15 @@ def fits_column(value: Any, column_type) -> bool:
 def _page_url(cursor: str) -> str:
     args = request.args.to_dict()
     args["cursor"] = cursor
+    assert request.endpoint is not None  # a page is a view's answer
     return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
 
 
 def paginate(
     statement: Select,
-    order_by: tuple[InstrumentedAttribute | ColumnElement, ...],
+    order_by: tuple[InstrumentedAttribute[Any] | KeyedColumnElement[Any], ...],
     args: dict,
-    options: Iterable = (),
+    options: Iterable[ORMOption] = (),
 ) -> dict[str, Any]:
     """Keyset pagination over `statement`: `{count, next, previous, results}`.
 
@@ -102,8 +106,9 @@ def paginate(
     )
     computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
 
-    def key_of(row) -> tuple:
-        obj, values = row[0], dict(zip((c.key for c in computed), row[1:], strict=True))
+    def key_of(row: Row) -> tuple:
+        obj = row[0]
+        values: dict[str, Any] = dict(zip((c.key for c in computed), row[1:], strict=True))
         return tuple(
             getattr(obj, c.key) if isinstance(c, InstrumentedAttribute) else values[c.key]
             for c in order_by

@@ -15,10 +15,14 @@ from collections.abc import Sequence
 from contextvars import Token
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from flask import Flask, g
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:  # the steps that hand these on import this module
+    from api.store.tokens import Identity
+    from api.web.ratelimit import Usage
 
 
 @dataclass
@@ -29,7 +33,7 @@ class RequestState:
     languages: tuple[str, ...] | None = None
     language_token: Token[tuple[str, ...]] | None = None
     # The client's use of its rate limit, for the RateLimit headers (api.web.ratelimit).
-    rate_limit: Any = None
+    rate_limit: Usage | None = None
     # What the answer is valid under (api.web.caching): the data version and its time, the
     # ETag and Last-Modified, the minute a clock-dependent answer was computed for, who it
     # is for (a history's admin or public body).
@@ -46,7 +50,7 @@ class RequestState:
     # A page's links, sent as a Link header too (api.web.pagination).
     page_links: dict[str, str | None] | None = None
     # Who reads an edit log, once asked (api.web.edit_log): `reader_known` says it was asked.
-    reader: Any = None
+    reader: Identity | None = None
     reader_known: bool = False
 
 

@@ -35,11 +35,12 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from apispec import APISpec
 from flask import Flask, current_app, request
 from sqlalchemy import (
     BigInteger,
@@ -59,8 +60,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.sql.dml import ReturningInsert
 from werkzeug.wrappers import Response
 
 from api.problems import Problem
@@ -146,7 +149,7 @@ class Storage(Protocol):
         """Release connections."""
 
 
-def default_storage_url(config) -> str:
+def default_storage_url(config: Mapping[str, Any]) -> str:
     """RATE_LIMIT_STORAGE_URL; else a SQLite file beside a SQLite database, or the database."""
     if config.get("RATE_LIMIT_STORAGE_URL"):
         return config["RATE_LIMIT_STORAGE_URL"]
@@ -189,7 +192,7 @@ def _storage_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):
+    def _pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=OFF")
@@ -258,9 +261,13 @@ class SqlStorage:
             self._engine = None
 
 
-def _upsert(dialect: str, table: Table):
+def _upsert(dialect: str, table: Table) -> ReturningInsert[Any]:
     """The atomic increment, in the one dialect-specific statement of this module."""
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    inserts: dict[str, Callable[[Table], sqlite.Insert | postgresql.Insert]] = {
+        "sqlite": sqlite.insert,
+        "postgresql": postgresql.insert,
+    }
+    insert = inserts[dialect]
     statement = insert(table).values(
         key=bindparam("key"),
         window_start=bindparam("window_start"),
@@ -317,7 +324,7 @@ class RateLimiter:
         self.clock = clock
 
     @classmethod
-    def from_config(cls, config) -> RateLimiter:
+    def from_config(cls, config: Mapping[str, Any]) -> RateLimiter:
         return cls(
             parse_policy("reads", config.get("RATE_LIMIT_READS")),
             parse_policy("writes", config.get("RATE_LIMIT_WRITES")),
@@ -423,7 +430,7 @@ def _integer_header(description: str, minimum: int) -> dict:
     }
 
 
-def document(spec) -> None:
+def document(spec: APISpec) -> None:
     """Declare the 429 answer (a `TooManyRequests` response component) on every operation of
     an apispec `APISpec`, as `Api.finalize_spec` edits it. Documented whatever the settings, so
     the spec does not depend on the deployment."""

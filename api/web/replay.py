@@ -24,15 +24,23 @@ recently used first out (api.web.caching.Remembered).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.web import caching as headers
 from api.web.ratelimit import COUNTED
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+# What a kept answer depends on besides the data version and the minute (`request_key`).
+Key = tuple[str | None, ...]
 
 READ_METHODS = ("GET", "HEAD")
 # Bytes of Python objects per kept answer beyond its strings (measured: about 1 KB).
@@ -50,7 +58,7 @@ class Kept:
     exact: bool  # versioned by its record: valid under the data version read afresh only
 
 
-def request_key(environ: dict) -> tuple:
+def request_key(environ: WSGIEnvironment) -> Key:
     """What a kept answer depends on, besides the data version and the minute."""
     return (
         environ.get("wsgi.url_scheme"),
@@ -66,11 +74,11 @@ def request_key(environ: dict) -> tuple:
 class Replay:
     """The WSGI middleware; `app` is the Flask app whose `wsgi_app` it wraps."""
 
-    def __init__(self, app: Flask, wsgi_app) -> None:
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if method not in READ_METHODS or "HTTP_AUTHORIZATION" in environ:
             return self.wsgi_app(environ, start_response)
@@ -82,7 +90,7 @@ class Replay:
                 return answer
         return self._record(environ, start_response, key)
 
-    def _choose(self, environ: dict, key: tuple) -> Kept | None:
+    def _choose(self, environ: WSGIEnvironment, key: Key) -> Kept | None:
         """The kept answer Flask would give this request, if the version is still the one it
         was built under: with If-None-Match, the 304 if the ETag matches, else the 200 if it
         does not; with If-Modified-Since alone, none (Flask answers); else the 200."""
@@ -98,7 +106,7 @@ class Replay:
             return kept
         return None
 
-    def _still_valid(self, kept: Kept, environ: dict) -> bool:
+    def _still_valid(self, kept: Kept, environ: WSGIEnvironment) -> bool:
         """Whether the data version (and minute) are still those `kept` was built under. The
         version is read afresh, as Flask would, for an answer versioned by its record, and
         when the client holds an ETag other than the kept one (it may be newer); otherwise
@@ -116,7 +124,9 @@ class Replay:
                 return False
         return version[0] == kept.seq
 
-    def _answer(self, environ: dict, start_response, kept: Kept, method: str):
+    def _answer(
+        self, environ: WSGIEnvironment, start_response: StartResponse, kept: Kept, method: str
+    ) -> list[bytes] | None:
         """Send `kept`, counted by the rate limiter; None if the client is over its limit."""
         sent = list(kept.headers)
         limiter = self.app.extensions.get("ratelimit")
@@ -130,19 +140,23 @@ class Replay:
         start_response(kept.status, sent)
         return [kept.body] if method == "GET" else []
 
-    def _record(self, environ: dict, start_response, key: tuple) -> Iterable[bytes]:
+    def _record(
+        self, environ: WSGIEnvironment, start_response: StartResponse, key: Key
+    ) -> Iterable[bytes]:
         """Let Flask answer, and keep the answer if api.web.caching offered it."""
-        captured: list = []
+        captured: list[tuple[str, list[tuple[str, str]]]] = []
 
-        def capture(status, response_headers, exc_info=None):
-            captured[:] = [status, response_headers]
+        def capture(
+            status: str, response_headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            captured[:] = [(status, response_headers)]
             return start_response(status, response_headers, exc_info)
 
         iterable = self.wsgi_app(environ, capture)
         offer = environ.get(headers.REPLAYABLE)
         if offer is None or not captured:
             return iterable
-        status, response_headers = captured
+        status, response_headers = captured[0]
         body = b""
         if status.startswith("200"):
             try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import SchemaItem
 
 DIRECTORY = Path(__file__).resolve().parent
 
@@ -30,7 +31,13 @@ def alembic_config(url: str | None = None, engine: Engine | None = None) -> Conf
     return config
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
+def include_object(
+    obj: SchemaItem,
+    name: str | None,
+    type_: str,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+) -> bool:
     """What migrations manage: the models' tables. Tables made outside them (the full-text
     search index, api/search.py) are neither dropped by autogenerate nor compared."""
     return not (type_ == "table" and reflected and compare_to is None)

@@ -4,8 +4,11 @@ what api.store.migrations.alembic_config was given)."""
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 import api.store.models  # noqa: F401 - registers every table on the metadata
@@ -28,7 +31,7 @@ def database_url() -> str:
     )
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
     """The app's column types (api.store.db) are written as the plain types they store as, so that
     a migration keeps working whatever later happens to the app's code."""
     if type_ == "type" and isinstance(obj, TypeDecorator):
@@ -49,10 +52,8 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine")
-    owned = engine is None
-    if owned:
-        engine = make_engine(database_url())
+    given: Engine | None = config.attributes.get("engine")
+    engine = make_engine(database_url()) if given is None else given
     try:
         with engine.connect() as connection:
             context.configure(
@@ -67,7 +68,7 @@ def run_migrations_online() -> None:
                 context.run_migrations()
             connection.commit()
     finally:
-        if owned:
+        if given is None:  # made here
             engine.dispose()
 
 

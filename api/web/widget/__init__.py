@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template_string, url_for
+from flask import Blueprint, Flask, current_app, render_template_string, url_for
+from werkzeug.wrappers import Response
 
 from api.web.caching import versioned_by_content
 
@@ -50,14 +51,14 @@ blp = Blueprint("widget", __name__)
 
 @blp.get("/widget/v1.js")
 @versioned_by_content(lambda: SCRIPT)
-def script():
+def script() -> Response:
     """The widget: one ES module."""
     return current_app.response_class(SCRIPT, mimetype="text/javascript")
 
 
 @blp.get("/widget/")
 @versioned_by_content(lambda: DEMO)
-def demo():
+def demo() -> str:
     """The demo page, with snippets to copy."""
     return render_template_string(
         DEMO,
@@ -71,5 +72,5 @@ def demo():
     )
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(blp)
