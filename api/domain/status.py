@@ -858,7 +858,8 @@ def notice_targets(
     named_units, named_services = set(unit_ids), set(service_ids)
     if not named_units:
         return {unit for unit, offered in services_of.items() if offered & named_services}
-    targets, ancestors_of = set(named_units), {unit: () for unit in named_units}
+    targets = set(named_units)
+    ancestors_of: dict[str, tuple[str, ...]] = {unit: () for unit in named_units}
     stack = list(named_units)
     while stack:
         parent = stack.pop()
