@@ -7,23 +7,40 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-dump lint-spec sdk
+.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-dump lint-spec sdk lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# The package and its dependencies; dev extras for the tests.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# The locked dependencies (hash-pinned; `make lock` writes them from pyproject.toml), then the
+# package itself without dependencies: a fresh clone gets exactly the locked versions, and a
+# changed lock reinstalls. requirements.lock to run, requirements-dev.lock (its superset, with
+# the dev extras) for the tests.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed
 
+# Rewrite both locks from pyproject.toml with uv (a dev extra), for Python 3.11 on Linux. Pins
+# that still satisfy pyproject.toml are kept; `make lock UPGRADE="flask-smorest ..."` moves the
+# named packages to their newest allowed versions, `UPGRADE=all` every package. The runtime
+# lock takes the dev lock's pins.
+LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+	--python-platform linux --custom-compile-command "make lock" \
+	$(if $(filter all,$(UPGRADE)),--upgrade,$(foreach name,$(UPGRADE),--upgrade-package $(name)))
+
+lock: $(VENV)/.installed-dev
+	$(LOCK) --extra dev --output-file requirements-dev.lock
+	$(LOCK) --constraints requirements-dev.lock --output-file requirements.lock
+
 # The embedded database, rebuilt from scratch whenever data/ or the models change.
-$(DB): $(wildcard data/*.yaml) api/models.py $(VENV)/.installed
+$(DB): $(wildcard data/*.yaml) api/store/models.py $(VENV)/.installed
 	mkdir -p $(dir $(DB))
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	$(BIN)/flask --app wsgi data load
@@ -41,6 +58,8 @@ run: $(DB)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # The suite again on PostgreSQL: the server at TEST_DATABASE_URL if set, else a throwaway
@@ -54,6 +73,8 @@ test-postgres: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

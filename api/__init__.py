@@ -1,66 +1,25 @@
-"""The application factory."""
+"""The social services open data API. `create_app` (api/app.py) builds the Flask app.
+
+The packages show the layers, each importing only those below it (checked by `lint-imports`):
+`api/resources` (one blueprint per collection) and `api/web` (HTTP) on top, then `api/formats`
+(JSON-LD, HSDS, exports, iCalendar), `api/store` (the database, the collections' declarations,
+the loader, the writes) and `api/domain` (the status rules); `api/problems.py` and
+`api/config.py` are leaves. docs/architecture.md has the picture.
+
+Importing this package loads nothing else: the factory imports its pieces when it runs, so a
+collection can be declared before the app is built.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from api import docs, editor, headers, ratelimit
-from api.config import Config, from_environment
-from api.db import db
-from api.http import Api, init_request_hooks
-from api.replay import Replay
-from api.resources import MODULES
-from api.resources.index import register_plain_routes
-
-SPEC_INFO = {
-    "description": "Open data on public social services: service units, opening statuses, "
-    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.\n\n"
-    "Every parameter has a maximum (`maxLength`, `maxItems`, `maximum`) such that every valid "
-    "request fits in a request line of 8190 bytes; the server (gunicorn) answers a longer "
-    "request line with 414 URI Too Long. Text in a request body holds no NUL character (400).",
-    "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
-}
-# Relative, so the docs' "Try it out" and generated clients talk to whichever host serves the
-# spec; `security: []` says every operation is public (linters want it said).
-SPEC_OPTIONS = {
-    "info": SPEC_INFO,
-    "servers": [{"url": "/", "description": "The server this document was fetched from."}],
-    "security": [],
-}
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults (api/config.py), then the environment, then `config`."""
-    app = Flask(__name__)
-    app.config.from_object(Config)
-    app.config.update(from_environment())
-    if config:
-        app.config.update(config)
-    app.json.sort_keys = False
-    app.url_map.strict_slashes = True
+    """Build the app (api/app.py): defaults, then the environment, then `config`."""
+    from api.app import create_app as build
 
-    db.init_app(app)
-    api = Api(app, spec_kwargs=SPEC_OPTIONS)
-    for module in MODULES:
-        api.register_blueprint(module.blp)
-    api.finalize_spec()
-    ratelimit.document(api.spec)
-    editor.document_writes(api.spec)
-    register_plain_routes(app)
-    docs.init_app(app)
-    init_request_hooks(app)
-    ratelimit.init_app(app)  # before headers: a 304 counts too
-    headers.init_app(app)
-    app.wsgi_app = Replay(app, app.wsgi_app)  # repeats answers given before (api/replay.py)
-    if app.config["PROXY_FIX_X_FOR"]:
-        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end;
-        # outermost, so that the replay's rate limiting sees the real client too.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
-
-    from api import cli
-
-    cli.init_app(app)
-    return app
+    return build(config)

@@ -33,8 +33,8 @@ def schema_is_current(url: str) -> bool:
     without an index the API relies on)."""
     from sqlalchemy import create_engine, inspect
 
-    from api.db import Base
-    from api.models import Unit  # noqa: F401 - registers the models' tables
+    from api.store.db import Base
+    from api.store.models import Unit  # noqa: F401 - registers the models' tables
 
     engine = create_engine(url)
     try:

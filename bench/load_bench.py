@@ -130,7 +130,7 @@ def scenarios(base: str, units: int) -> list[dict]:
         with urllib.request.urlopen(request) as response:
             return response.read(), response.headers
 
-    from api.http import encode_cursor
+    from api.web.pagination import encode_cursor
 
     skipped = units * 4 // 5  # 80,000 of 100,000
     cursor = encode_cursor("n", (f"unit-{skipped - 1:06d}",))

@@ -6,6 +6,8 @@ their `oneOf` in the spec, and dumping an `AccessChannel` picks the schema for t
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.common import (
@@ -120,7 +122,7 @@ _DUMPERS = {kind: schema() for kind, schema in CHANNEL_SCHEMAS.items()}
 class AccessChannelSchema(Schema):
     """An access channel of any type. In the spec this is the `oneOf` of the typed schemas."""
 
-    def dump(self, obj, *, many=None):
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:  # noqa: ANN401 - as Schema.dump
         many = self.many if many is None else many
         if many:
             return [self.dump(item, many=False) for item in obj]
@@ -156,11 +158,11 @@ class AccessChannelInputSchema(RecordInputSchema):
     unit_ids = IdList(load_default=list)
 
     @validates_schema
-    def _fields_match_type(self, data, **_kwargs):
+    def _fields_match_type(self, data: dict[str, Any], **_kwargs: object) -> None:
         kind = data.get("type")
         if kind not in TYPE_FIELDS:
             return
-        errors = {}
+        errors: dict[str, list[str]] = {}
         for name in ("contact_by", "address", "number", "url"):
             used = data.get(name) is not None
             if name in TYPE_FIELDS[kind] and not used:

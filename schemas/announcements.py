@@ -1,5 +1,7 @@
 """Announcements: city-wide notices such as the face-mask recommendation."""
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
@@ -46,7 +48,7 @@ class AnnouncementInputSchema(RecordInputSchema):
     links = Links(load_default=list)
 
     @validates_schema
-    def _period_in_order(self, data, **_kwargs):
+    def _period_in_order(self, data: dict[str, Any], **_kwargs: object) -> None:
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             raise ValidationError("Ends before it starts.", "valid_until")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import marshmallow as ma
@@ -43,16 +45,17 @@ class Schema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Only the class's own docstring describes it; a parent's is not inherited.
         options = {"unknown": cls.Meta.unknown}
         if "Meta" in cls.__dict__:
             options.update({k: v for k, v in vars(cls.Meta).items() if not k.startswith("_")})
         options.pop("description", None)
-        if cls.__dict__.get("__doc__"):
-            options["description"] = inspect.cleandoc(cls.__doc__)
-        cls.Meta = type("Meta", (), options)
+        if doc := cls.__dict__.get("__doc__"):
+            options["description"] = inspect.cleandoc(doc)
+        # A class made here replaces the declared one, which mypy cannot follow.
+        cls.Meta = type("Meta", (), options)  # type: ignore[misc,assignment]
 
 
 class OutputSchema(Schema):
@@ -70,7 +73,10 @@ class Pattern(validate.Regexp):
     publishes (ECMA-262, where `$` is the end of the text), but Python's `$` also matches before
     a final newline, so it is matched with `fullmatch`: `08:00\\n` is not a time."""
 
-    def __call__(self, value: str) -> str:
+    regex: re.Pattern[str]  # made from a text pattern
+
+    # Text only: marshmallow's Regexp also takes bytes, which no field here gives it.
+    def __call__(self, value: str) -> str:  # type: ignore[override]
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
@@ -79,7 +85,7 @@ class Pattern(validate.Regexp):
 class StrictFloat(fields.Float):
     """A JSON number: a string such as `"60.2"` is not read as one (nor is a boolean)."""
 
-    def _validated(self, value):
+    def _validated(self, value: object) -> float:
         if isinstance(value, str):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
@@ -89,10 +95,10 @@ class StrictInteger(fields.Integer):
     """A JSON integer: `3`, or `3.0`, the same number in JSON (and in JSON Schema); not `3.5`,
     `"3"` or `true`."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
-    def _validated(self, value):
+    def _validated(self, value: object) -> int:
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         if isinstance(value, float) and value.is_integer():
@@ -103,16 +109,45 @@ class StrictInteger(fields.Integer):
 class StrictBoolean(fields.Boolean):
     """JSON `true` or `false`: not `"yes"`, `1` or `"true"`."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
 
 
+def flatten_errors(
+    messages: object, *, whole: str = "(record)", locations: tuple[str, ...] = (), prefix: str = ""
+) -> list[tuple[str, str]]:
+    """marshmallow's (or webargs') nested error messages as [(dotted.field, message)], for
+    the loader's report and the problems' `errors`. `whole` names an error of the whole record;
+    `locations` are top-level keys that only say where a field was (webargs' "query")."""
+    if isinstance(messages, dict):
+        out: list[tuple[str, str]] = []
+        for key, value in messages.items():
+            name: str
+            if key in locations and not prefix:
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_errors(value, whole=whole, locations=locations, prefix=name))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(prefix or whole, " ".join(messages))]
+    if isinstance(messages, list):
+        return [
+            pair
+            for m in messages
+            for pair in flatten_errors(m, whole=whole, locations=locations, prefix=prefix)
+        ]
+    return [(prefix or whole, str(messages))]
+
+
 # --- Identifiers, URLs and enumerations --------------------------------------------------------
 
 
-def Id(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a field class
+def Id(**kwargs: Any) -> fields.String:  # noqa: N802 - a field factory reads like a field class
     metadata = {"description": ID_DESCRIPTION, "example": "pakila-work-centre", "maxLength": 100}
     metadata.update(kwargs.pop("metadata", {}))
     return fields.String(
@@ -122,7 +157,7 @@ def Id(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a 
     )
 
 
-def IdList(**kwargs) -> fields.List:  # noqa: N802
+def IdList(**kwargs: Any) -> fields.List:  # noqa: N802
     return fields.List(Id(), validate=validate.Length(max=MAX_IDS), **kwargs)
 
 
@@ -132,7 +167,7 @@ def _validate_http_url(value: str) -> None:
         raise ValidationError("Not a valid http(s) URL.")
 
 
-def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
+def HttpUrl(**kwargs: Any) -> fields.String:  # noqa: N802
     """A web address. Internationalised host names (e.g. pakilantyökeskus.fi) are allowed,
     so the spec's format is `iri`, not `uri`."""
     metadata = {"format": "iri"}
@@ -142,7 +177,7 @@ def HttpUrl(**kwargs) -> fields.String:  # noqa: N802
     )
 
 
-def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
+def Enum(values: tuple[str, ...], description: str, **kwargs: Any) -> fields.String:  # noqa: N802
     """An extensible enumeration in a response: a string whose known values the description
     lists. No closed `enum` in the spec, so generated clients accept values added later."""
     known = ", ".join(f"`{v}`" for v in values)
@@ -154,7 +189,7 @@ def Enum(values: tuple[str, ...], description: str, **kwargs) -> fields.String: 
     return fields.String(metadata=metadata, **kwargs)
 
 
-def Choice(values: tuple[str, ...], description: str, **kwargs) -> fields.String:  # noqa: N802
+def Choice(values: tuple[str, ...], description: str, **kwargs: Any) -> fields.String:  # noqa: N802
     """One of today's values, in input (the data files, query strings, the editor API)."""
     metadata = {"description": description, "example": values[0]}
     metadata.update(kwargs.pop("metadata", {}))
@@ -188,20 +223,22 @@ class LocalizedStringSchema(Schema):
     )
 
     @post_dump
-    def _only_requested_languages(self, data, **_kwargs):
+    def _only_requested_languages(
+        self, data: dict[str, str | None], **_kwargs: object
+    ) -> dict[str, str | None]:
         wanted = _output_languages.get()
         if wanted == LANGUAGES:
             return data
         return {lang: data.get(lang) for lang in wanted}
 
     @validates_schema
-    def _not_empty_strings(self, data, **_kwargs):
+    def _not_empty_strings(self, data: dict[str, str | None], **_kwargs: object) -> None:
         for lang, text in data.items():
             if text is not None and not text.strip():
                 raise ValidationError("Use null, not an empty string.", lang)
 
 
-def Localized(*, nullable: bool = True, **kwargs) -> fields.Nested:  # noqa: N802
+def Localized(*, nullable: bool = True, **kwargs: Any) -> fields.Nested:  # noqa: N802
     """A LocalizedString field. `nullable=False`: never null, and at least one language given."""
     return fields.Nested(
         LocalizedStringSchema,
@@ -264,7 +301,7 @@ class LinkSchema(Schema):
     )
 
 
-def Links(**kwargs) -> fields.List:  # noqa: N802
+def Links(**kwargs: Any) -> fields.List:  # noqa: N802
     """The links a source shows on a record, in the source's order."""
     metadata = {"description": "Links the sources show with it, in their order."}
     metadata.update(kwargs.pop("metadata", {}))
@@ -369,7 +406,7 @@ class CommaSeparated(fields.String):
     Documented as one string with a pattern rather than as an array: a query string carries
     text, and clients pass the comma-joined value as is."""
 
-    def __init__(self, item_pattern: str, max_length: int = MAX_FILTER, **kwargs):
+    def __init__(self, item_pattern: str, max_length: int = MAX_FILTER, **kwargs: Any) -> None:
         self.pattern = re.compile(f"^{item_pattern}(,{item_pattern})*$")
         self.max_length = max_length
         metadata = {
@@ -379,7 +416,9 @@ class CommaSeparated(fields.String):
         }
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(  # type: ignore[override]  # a String in the spec, read as a list
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> list[str]:
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > self.max_length:
             raise ValidationError(f"At most {self.max_length} characters.")
@@ -427,11 +466,13 @@ class InstantField(fields.AwareDateTime):
     """An aware RFC 3339 instant (at most MAX_INSTANT characters) that explains the most common
     mistake in writing one."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs["metadata"] = {"maxLength": MAX_INSTANT, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> datetime:
         if isinstance(value, str) and _PLUS_AS_SPACE.match(value):
             raise ValidationError(PLUS_AS_SPACE_MESSAGE)
         if isinstance(value, str) and len(value) > MAX_INSTANT:
@@ -450,7 +491,7 @@ def Instant(description: str, example: str) -> fields.AwareDateTime:  # noqa: N8
 MAX_INSTANTS = 10
 
 
-def Instants(**kwargs) -> DelimitedList:  # noqa: N802
+def Instants(**kwargs: Any) -> DelimitedList:  # noqa: N802
     """A query-string list of instants, comma-separated (at most MAX_INSTANTS), each as
     `Instant` reads it; documented as an array (`style: form`, `explode: false`)."""
     item = InstantField(validate=_in_supported_years, metadata={"pattern": YEAR_PATTERN})

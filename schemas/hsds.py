@@ -7,6 +7,8 @@ every response against them. Fields we have no value for are left out, never nul
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields, validate
 
 from schemas.common import Instant, OutputSchema, Pattern, Schema
@@ -14,16 +16,16 @@ from schemas.common import Instant, OutputSchema, Pattern, Schema
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
 
-def Uuid(description: str, **kwargs) -> fields.String:  # noqa: N802
+def Uuid(description: str, **kwargs: Any) -> fields.String:  # noqa: N802
     return Text(description, metadata={"format": "uuid"}, **kwargs)
 
 
-def Text(description: str, **kwargs) -> fields.String:  # noqa: N802
+def Text(description: str, **kwargs: Any) -> fields.String:  # noqa: N802
     metadata = {"description": description, **kwargs.pop("metadata", {})}
     return fields.String(metadata=metadata, **kwargs)
 
 
-def Many(schema, description: str) -> fields.List:  # noqa: N802
+def Many(schema: type[Schema] | str, description: str) -> fields.List:  # noqa: N802
     return fields.List(fields.Nested(schema), metadata={"description": description})
 
 
@@ -206,7 +208,7 @@ class HsdsContactSchema(OutputSchema):
     title = Text("Job title of the contact.")
 
 
-def _status_field():
+def _status_field() -> fields.String:
     return fields.String(
         validate=validate.OneOf(("active", "temporarily closed")),
         metadata={
@@ -216,7 +218,7 @@ def _status_field():
     )
 
 
-def _alert_field():
+def _alert_field() -> fields.String:
     return Text("Extension: the texts of the status notices in force at `at`.")
 
 

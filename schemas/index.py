@@ -16,24 +16,21 @@ def _link(description: str) -> fields.String:
     return fields.String(required=True, metadata={"format": "uri", "description": description})
 
 
-class CollectionLinksSchema(OutputSchema):
-    """Links to every collection."""
-
-    units = _link("Service units.")
-    services = _link("Services.")
-    organizations = _link("Organizations.")
-    access_channels = _link("Access channels.")
-    status_notices = _link("Status notices.")
-    notice_versions = _link("The dated versions of each published notice.")
-    announcements = _link("Announcements.")
-    staff_duties = _link("Staff duties.")
-
-
 class LicenceSchema(OutputSchema):
     """The licence of the data."""
 
     name = fields.String(required=True, metadata={"example": LICENCE_NAME})
     url = fields.String(required=True, metadata={"format": "uri", "example": LICENCE_URL})
+
+
+def collection_links_schema(collections: dict[str, str]) -> type[OutputSchema]:
+    """The index's links to every collection ({name: description}, from the collections'
+    declarations), registered as `CollectionLinksSchema`, which `IndexSchema` nests."""
+    return type(
+        "CollectionLinksSchema",
+        (OutputSchema,),
+        {"__doc__": "Links to every collection.", **{k: _link(v) for k, v in collections.items()}},
+    )
 
 
 class IndexSchema(OutputSchema):
@@ -51,9 +48,10 @@ class IndexSchema(OutputSchema):
         allow_none=True,
         metadata={"description": "When any record last changed; null for an empty database."},
     )
-    collections = fields.Nested(CollectionLinksSchema, required=True)
+    collections = fields.Nested("CollectionLinksSchema", required=True)
     changes = _link("The change feed, to mirror the data incrementally.")
-    dumps = _link("Full downloads of every collection and of the whole dataset.")
+    # marshmallow takes declared fields off the class: this one does not hide Schema.dumps.
+    dumps = _link("Full downloads of every collection and of the whole dataset.")  # type: ignore[assignment]
     catalog = _link("DCAT-AP metadata of the dataset, its downloads and this API.")
     openapi = _link("This API's OpenAPI 3.1 document.")
     docs = _link("Interactive documentation.")

@@ -1,6 +1,8 @@
 """Versions of a published notice: each dated publication of the whole notice, its statements,
 and what changed between two versions."""
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
@@ -107,7 +109,7 @@ class NoticeVersionInputSchema(RecordInputSchema):
     replaces_id = Id(allow_none=True, load_default=None)
 
     @validates_schema
-    def _dated_or_bounded(self, data, **_kwargs):
+    def _dated_or_bounded(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("published_on") and (
             data.get("published_not_before") or data.get("published_not_after")
         ):
@@ -166,7 +168,7 @@ class VersionComparisonSchema(OutputSchema):
     since_version = Id(
         required=True,
         allow_none=True,
-        metadata={"description": "The earlier version; null for a first version."},
+        metadata={"description": "The earlier version; null when compared with nothing."},
     )
     version = Id(required=True, metadata={"description": "The later version."})
     added = fields.List(fields.Nested(StatusNoticeSchema), required=True)

@@ -1,5 +1,7 @@
 """Weekly opening hours of a unit over a validity period."""
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.common import (
@@ -87,7 +89,7 @@ class OpeningHoursInputSchema(RecordInputSchema):
     verified_on = DataDay()
 
     @validates_schema
-    def _period_in_order(self, data, **_kwargs):
+    def _period_in_order(self, data: dict[str, Any], **_kwargs: object) -> None:
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             raise ValidationError("Ends before it starts.", "valid_until")

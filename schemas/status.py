@@ -1,5 +1,7 @@
 """Opening statuses and computed hours: the engine's answers (api/status.py) as JSON."""
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
@@ -239,7 +241,7 @@ class DateRangeArgsSchema(ItemArgsSchema):
     )
 
     @validates_schema
-    def _range(self, data, **_kwargs):
+    def _range(self, data: dict[str, Any], **_kwargs: object) -> None:
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:

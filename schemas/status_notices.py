@@ -1,5 +1,7 @@
 """Status notices: dated, structured statements such as the COVID-19 notices."""
 
+from typing import Any
+
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
@@ -140,7 +142,7 @@ class StatusNoticeInputSchema(RecordInputSchema):
     text = Localized(nullable=False, required=True)
 
     @validates_schema
-    def _consistent(self, data, **_kwargs):
+    def _consistent(self, data: dict[str, Any], **_kwargs: object) -> None:
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end < start:
             raise ValidationError("Ends before it starts.", "valid_until")

@@ -1,7 +1,9 @@
 """Service units: locations and sub-locations, their services, ways in and opening hours."""
 
 import re
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -187,7 +189,7 @@ MAX_DEGREES = 20  # characters of one coordinate, its comma included: micrometre
 class Coordinates(fields.String):
     """A query-string list of decimal degrees matching `pattern`, read as a tuple of floats."""
 
-    def __init__(self, parts: tuple[str, ...], **kwargs):
+    def __init__(self, parts: tuple[str, ...], **kwargs: Any) -> None:
         self.pattern = "^" + ",".join(parts) + "$"
         self.max_length = MAX_DEGREES * len(parts)
         metadata = {
@@ -197,7 +199,9 @@ class Coordinates(fields.String):
         }
         super().__init__(metadata=metadata, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(  # type: ignore[override]  # a String in the spec, read as numbers
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> tuple[float, ...]:
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > self.max_length:
             raise ValidationError(f"At most {self.max_length} characters.")
@@ -270,7 +274,7 @@ class UnitQueryArgsSchema(ListArgsSchema):
     )
 
     @validates_schema
-    def _geo_parameters_are_consistent(self, data, **_kwargs):
+    def _geo_parameters_are_consistent(self, data: dict[str, Any], **_kwargs: object) -> None:
         if ("near" in data) != ("radius" in data):
             missing = "radius" if "near" in data else "near"
             raise ValidationError("`near` and `radius` go together.", missing)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from api import create_app
 from api.config import PROJECT_ROOT
-from api.db import db
-from api.loader import load_dataset
+from api.store.collections import PUBLISHED
+from api.store.db import db
+from api.store.loader import load_dataset, read_dataset
 
 DATA_DIR = PROJECT_ROOT / "data"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -41,6 +44,7 @@ os.environ.setdefault("CURSOR_SECRET", "a key for the test suite only")
 SQLITE_ONLY_MODULES = (
     "test_docs_browser.py",
     "test_sdk.py",
+    "test_widget_browser.py",
     "test_status_properties.py",
 )
 
@@ -230,11 +234,48 @@ def get_all(client, url: str) -> list[dict]:
     return results
 
 
+# Headless Chromium for the browser tests (Debian's `chromium` and `chromium-driver`).
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1600",
+)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium driven by selenium; skipped (or failed, with REQUIRE_SYSTEM_TESTS=1)
+    without chromium, chromedriver or selenium."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    require_system("chromium", chromium is not None)
+    require_system("chromedriver (Debian's chromium-driver)", chromedriver is not None)
+    try:
+        from selenium import webdriver
+    except ImportError:
+        require_system("the selenium package (dev extras)", False)
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console messages
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=chromedriver)
+    )
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
 def require_system(what: str, available: bool) -> None:
     """Skip a test whose system tool (`what`) is missing, or fail it when REQUIRE_SYSTEM_TESTS=1:
     CI installs these tools, so there a missing one is a broken build, not a reason to skip."""
-    import os
-
     if available:
         return
     if os.environ.get("REQUIRE_SYSTEM_TESTS") == "1":
@@ -242,22 +283,42 @@ def require_system(what: str, available: bool) -> None:
     pytest.skip(f"{what} is not available (set REQUIRE_SYSTEM_TESTS=1 to fail instead)")
 
 
+def sdk_node_modules() -> Path:
+    """tests/sdk/node_modules (the Node tools and packages pinned in tests/sdk/package-lock.json),
+    installed by `npm ci` when missing or older than the lock file, as the Makefile does. Without
+    Node and npm the test is skipped (or fails, with REQUIRE_SYSTEM_TESTS=1)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    require_system("node", node is not None)
+    require_system("npm", npm is not None)
+    sdk_dir = PROJECT_ROOT / "tests" / "sdk"
+    stamp = sdk_dir / "node_modules" / ".installed"
+    lock = sdk_dir / "package-lock.json"
+    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(sdk_dir), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        require_system(
+            f"the npm packages of tests/sdk ({result.stderr[-500:]})", not result.returncode
+        )
+        stamp.touch()
+    return sdk_dir / "node_modules"
+
+
 def shipped_records(published_only: bool = False) -> int:
     """How many records the shipped data/ holds (published ones: without opening hours, which
     are published inside their units)."""
-    from api.loader import read_dataset
-    from api.representations import PUBLISHED
-
     dataset = read_dataset(DATA_DIR)
     if not published_only:
         return sum(len(records) for records in dataset.values())
-    return sum(len(dataset[kind.name.replace("-", "_")]) for kind in PUBLISHED)
+    return sum(len(dataset[kind.name]) for kind in PUBLISHED)
 
 
 def load_data(app, directory: Path):
     """Load a data directory into the app's database, as `flask data load` does."""
-    from api.loader import load_dataset
-
     with app.app_context():
         session = db.new_session()
         try:
@@ -268,8 +329,6 @@ def load_data(app, directory: Path):
 
 def edit_yaml(path: Path, change) -> None:
     """Change the records of a data file in place: `change(records)`."""
-    import yaml
-
     records = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(records)
     path.write_text(yaml.safe_dump(records, allow_unicode=True, sort_keys=False), encoding="utf-8")

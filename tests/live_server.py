@@ -11,7 +11,7 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 from api import create_app
-from api.db import db
+from api.store.db import db
 
 
 @contextmanager

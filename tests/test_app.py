@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api import create_app
-from api.db import db
+from api.store.db import db
 
 
 def test_the_factory_reads_database_url_from_the_environment(monkeypatch, fresh_database_url):

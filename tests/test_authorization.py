@@ -10,8 +10,8 @@ import pytest
 from test_editor import NOTICE, auth, etag_of
 from test_editor import token as token  # noqa: F401 (the fixture)
 
-from api.db import db
-from api.tokens import TokenError, create_token
+from api.store.db import db
+from api.store.tokens import TokenError, create_token
 
 TEAM = "social-rehabilitation-team"
 SOURCES = ["https://www.hel.fi/example"]

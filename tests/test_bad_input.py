@@ -15,7 +15,7 @@ from test_editor import WRITES, auth, token  # noqa: F401 - `token` is a fixture
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from api.loader import LoadError
+from api.store.loader import LoadError
 
 UNIT_URL, UNIT = WRITES["units"]
 DUTY_URL, DUTY = WRITES["staff-duties"]

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from conftest import DATA_DIR, edit_yaml, load_data, shipped_records
 
-from api.db import db
+from api.store.db import db
 
 KINDS = [
     "organizations",
@@ -141,7 +141,7 @@ def test_a_cursor_the_feed_did_not_issue_is_a_400(client, cursor):
 def test_a_cursor_older_than_the_retention_is_410(app, client):
     from sqlalchemy import delete
 
-    from api.models import Change
+    from api.store.models import Change
 
     first = client.get("/v1/changes?page_size=1").json["cursor"]
     with app.app_context():

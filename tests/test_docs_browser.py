@@ -8,25 +8,13 @@ skipped, or fails when REQUIRE_SYSTEM_TESTS=1. The screenshot lands in test-arti
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 
 import pytest
-from conftest import PROJECT_ROOT, require_system
+from conftest import PROJECT_ROOT
 from live_server import live_server
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1280,1600",
-)
 TIMEOUT = 30
 
 
@@ -34,28 +22,6 @@ TIMEOUT = 30
 def server(loaded_database, tmp_path_factory):
     with live_server(loaded_database, tmp_path_factory.mktemp("docs-server")) as url:
         yield url
-
-
-@pytest.fixture
-def browser(tmp_path):
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    require_system("chromium", chromium is not None)
-    require_system("chromedriver (Debian's chromium-driver)", chromedriver is not None)
-    try:
-        from selenium import webdriver
-    except ImportError:
-        require_system("the selenium package (dev extras)", False)
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(
-        options=options, service=webdriver.ChromeService(executable_path=chromedriver)
-    )
-    driver.set_page_load_timeout(TIMEOUT)
-    yield driver
-    driver.quit()
 
 
 def spec_operations(server: str) -> dict[str, dict]:

@@ -11,9 +11,9 @@ import pytest
 from conftest import DATA_DIR, edit_yaml, load_data
 from sqlalchemy import MetaData, select
 
-from api.db import db
-from api.models import ApiToken, Change, RecordVersion
-from api.tokens import SCOPE_OF_KIND, create_token, revoke_token
+from api.store.db import db
+from api.store.models import ApiToken, Change, RecordVersion
+from api.store.tokens import SCOPE_OF_KIND, create_token, revoke_token
 
 NOTICE = {
     "id": "test-closure-pakila",
@@ -643,7 +643,7 @@ def _derived(connection) -> dict[str, list]:
 
 def assert_derived_as_if_rebuilt(app) -> None:
     """What the editor refreshed for the records it touched equals a full rebuild."""
-    from api.derived import refresh_derived
+    from api.store.derived import refresh_derived
 
     with app.app_context():
         session = db.new_session()
@@ -746,13 +746,13 @@ def test_every_collection_has_a_history_from_the_first_load(client):
 def test_a_database_that_stays_locked_is_503_with_retry_after(client, token, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    import api.editor
+    import api.web.editor
 
     def locked(_session):
         raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
 
     editor = token("editor", "write:notices")
-    monkeypatch.setattr(api.editor, "lock_for_writing", locked)
+    monkeypatch.setattr(api.web.editor, "lock_for_writing", locked)
     response = create_notice(client, editor)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"

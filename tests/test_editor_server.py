@@ -22,8 +22,8 @@ from pathlib import Path
 
 from conftest import PROJECT_ROOT
 
-from api.db import make_engine
-from api.tokens import create_token
+from api.store.db import make_engine
+from api.store.tokens import create_token
 
 WRITERS = 8
 # Two writers per record, so that every record sees conflicting conditional updates.

@@ -145,7 +145,7 @@ def test_one_unit_as_a_geojson_feature(client):
 
 
 def test_a_unit_with_coordinates_gets_a_point(client):
-    from api.linked_data import unit_feature
+    from api.formats.linked_data import unit_feature
 
     feature = unit_feature({"id": "x", "latitude": 60.17, "longitude": 24.94, "name": {}})
     assert feature["geometry"] == {"type": "Point", "coordinates": [24.94, 60.17]}

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.db import db
-from api.tokens import create_token
+from api.store.db import db
+from api.store.tokens import create_token
 
 
 @pytest.fixture

@@ -16,11 +16,12 @@ import pytest
 from flask import request_started
 from werkzeug.http import http_date
 
-from api import create_app, cursors, editor
-from api.db import db
-from api.http import encode_cursor
+from api import create_app
 from api.resources.changes import encode_position
-from api.tokens import create_token, revoke_token
+from api.store.db import db
+from api.store.tokens import create_token, revoke_token
+from api.web import cursors, editor
+from api.web.pagination import encode_cursor
 
 UNIT = "/v1/units/pakila-work-centre"
 HISTORY = f"{UNIT}/history"

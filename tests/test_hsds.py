@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from api import hsds
+from api.formats import hsds
 
 COMPILED = Path("/work/shared/hsds-3.1/compiled")
 # The day of the 25.02.2021 version: the undated later version cannot have replaced it yet.

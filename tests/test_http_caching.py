@@ -11,7 +11,7 @@ import pytest
 from conftest import DATA_DIR, edit_yaml, load_data
 from werkzeug.http import http_date, parse_date
 
-from api.db import db
+from api.store.db import db
 
 ITEMS = [
     "/v1",
@@ -221,7 +221,7 @@ def test_no_compression_without_accept_encoding(client):
 def test_only_clock_dependent_requests_carry_the_minute(client, monkeypatch):
     from datetime import UTC, datetime
 
-    from api import headers
+    from api.web import caching as headers
 
     etags = {}
     for minute in (1, 2):
@@ -274,9 +274,9 @@ def test_a_repeated_request_is_answered_from_memory_with_the_same_bytes(app, cli
 
 
 def test_a_remembered_version_answers_304s_for_its_moment_only(remembering_app):
-    from api.db import utcnow
-    from api.headers import remembered as process_memory
-    from api.models import Change
+    from api.store.db import utcnow
+    from api.store.models import Change
+    from api.web.caching import remembered as process_memory
 
     client = remembering_app.test_client()
     url = "/v1/units?page_size=3"
@@ -297,7 +297,7 @@ def test_a_remembered_version_answers_304s_for_its_moment_only(remembering_app):
 
 
 def test_a_write_in_this_process_is_seen_at_once(remembering_app):
-    from api.tokens import create_token
+    from api.store.tokens import create_token
 
     with remembering_app.app_context():
         session = db.new_session()

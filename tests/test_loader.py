@@ -9,8 +9,8 @@ import pytest
 from conftest import DATA_DIR, edit_yaml, load_data, shipped_records
 from sqlalchemy import select
 
-from api.db import Base, make_engine
-from api.loader import LoadError
+from api.store.db import Base, make_engine
+from api.store.loader import LoadError
 
 
 @pytest.fixture
@@ -136,14 +136,14 @@ def test_a_missing_file_is_rejected_rather_than_emptying_a_collection(app, datab
 def test_a_database_failure_mid_load_rolls_everything_back(
     app, database_url, data_copy, monkeypatch
 ):
-    from api import loader
+    from api.store import loader
 
     edit_yaml(data_copy / "units.yaml", lambda r: r[1]["name"].update(en="Pakila, renamed"))
     before = database_dump(database_url)
     original = loader._assign
 
     def failing_assign(obj, record, collection, loaded):
-        if collection.name == "staff_duties":
+        if collection.name == "staff-duties":
             raise RuntimeError("disk full")
         return original(obj, record, collection, loaded)
 
@@ -238,3 +238,11 @@ def test_the_cli_rejects_a_broken_file_with_its_name_record_and_field(runner, da
     result = runner.invoke(args=["data", "load", str(data_copy)])
     assert result.exit_code == 1
     assert "units.yaml: record 'non-institutional-work-activities': field latitude" in result.output
+
+
+def test_collections_that_depend_on_each_other_in_a_loop_are_named_in_the_error():
+    from api.store.collections import _ordered, collection
+
+    units, services = collection("units"), collection("services")
+    with pytest.raises(ValueError, match=r"in a loop: \['services', 'units'\]"):
+        _ordered([(units, {"services"}), (services, {"units"})])

@@ -10,8 +10,8 @@ from conftest import shipped_records
 from sqlalchemy import inspect
 
 from api import create_app
-from api.db import Base, db, make_engine
-from api.migrations import alembic_config, include_object, upgrade
+from api.store.db import Base, db, make_engine
+from api.store.migrations import alembic_config, include_object, upgrade
 
 # What the suite's own databases hold besides the models' tables (from create_all, none).
 BOOKKEEPING = {"alembic_version"}

@@ -13,8 +13,8 @@ from conftest import POSTGRES, PROJECT_ROOT
 from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from api import create_app
-from api.db import db
-from api.ratelimit import (
+from api.store.db import db
+from api.web.ratelimit import (
     TABLE,
     address_key,
     default_storage_url,
@@ -117,7 +117,7 @@ def test_replayed_answers_count_once_and_over_the_limit_are_refused(make_app):
     client = app.test_client()
     etag = client.get("/v1/units").headers["ETag"]
     client.get("/v1/units", headers={"If-None-Match": etag})  # Flask's 304, kept
-    kept = {status for status, _key in app.extensions["api.headers.remembered"].answers}
+    kept = {status for status, _key in app.extensions["api.web.caching.remembered"].answers}
     assert kept == {200, 304}
     replayed_304 = client.get("/v1/units", headers={"If-None-Match": etag})
     assert replayed_304.status_code == 304
@@ -347,7 +347,7 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from api import create_app
-    from api.db import db
+    from api.store.db import db
 
     database_url, requests, now = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     app = create_app({"TESTING": True, "DATABASE_URL": database_url,

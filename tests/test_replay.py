@@ -12,9 +12,10 @@ from flask import request, request_started
 from sqlalchemy import event
 from werkzeug.http import http_date, parse_date
 
-from api import create_app, headers
-from api.db import db, utcnow
-from api.models import Change
+from api import create_app
+from api.store.db import db, utcnow
+from api.store.models import Change
+from api.web import caching as headers
 
 PAGE = "/v1/units?page_size=2&lang=fi"
 VERSION = "FROM changes"  # the data version's query
@@ -153,7 +154,7 @@ def test_another_version_of_the_data_is_built_not_replayed(replaying):
 
 
 def test_a_write_in_this_process_is_never_answered_by_a_replay(replaying):
-    from api.tokens import create_token
+    from api.store.tokens import create_token
 
     r = replaying()
     with r.app.app_context():
@@ -228,7 +229,7 @@ def test_errors_and_streams_are_not_kept_and_no_memory_keeps_nothing(replaying):
 
 
 def editor_token(app) -> str:
-    from api.tokens import create_token
+    from api.store.tokens import create_token
 
     with app.app_context():
         session = db.new_session()

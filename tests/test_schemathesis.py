@@ -26,10 +26,10 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
 from api import create_app
-from api.db import db
-from api.http import encode_cursor
-from api.loader import load_dataset
-from api.tokens import create_token
+from api.store.db import db
+from api.store.loader import load_dataset
+from api.store.tokens import create_token
+from api.web.pagination import encode_cursor
 from schemas.common import LAST_DAY
 from schemas.status import MAX_RANGE_DAYS
 

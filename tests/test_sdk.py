@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, require_system
+from conftest import PROJECT_ROOT, sdk_node_modules
 from live_server import live_server
 
 OPENAPI = PROJECT_ROOT / "openapi.yaml"
@@ -227,18 +227,7 @@ def test_the_python_client_gets_a_typed_problem_for_a_missing_unit(sdk, api_clie
 @pytest.fixture(scope="module")
 def node_tools() -> Path:
     """tests/sdk/node_modules/.bin, installed from the lock file when missing or stale."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    require_system("node", node is not None)
-    require_system("npm", npm is not None)
-    stamp = SDK_DIR / "node_modules" / ".installed"
-    lock = SDK_DIR / "package-lock.json"
-    if not stamp.exists() or stamp.stat().st_mtime < lock.stat().st_mtime:
-        result = run([npm, "ci", "--prefix", SDK_DIR, "--no-audit", "--no-fund"])
-        require_system(
-            f"the npm packages of tests/sdk ({result.stderr[-500:]})", not result.returncode
-        )
-        stamp.touch()
-    return SDK_DIR / "node_modules" / ".bin"
+    return sdk_node_modules() / ".bin"
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +240,19 @@ def typescript_project(node_tools, tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout + result.stderr
     shutil.copy(SDK_DIR / "example.ts", directory / "example.ts")
     return directory
+
+
+def test_the_committed_spec_passes_redocly_and_spectral(node_tools):
+    """The linters CI runs (`make lint-spec`): an error in either fails here, in `make test`."""
+    redocly = run(
+        [node_tools / "redocly", "lint", OPENAPI, "--config", SDK_DIR / "redocly.yaml"],
+        env={**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"},
+    )
+    assert redocly.returncode == 0, redocly.stdout + redocly.stderr
+    spectral = run(
+        [node_tools / "spectral", "lint", OPENAPI, "--ruleset", SDK_DIR / ".spectral.yaml"]
+    )
+    assert spectral.returncode == 0, spectral.stdout + spectral.stderr
 
 
 def test_the_typescript_types_have_every_operation_and_named_schemas(typescript_project, spec):

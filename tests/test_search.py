@@ -10,9 +10,9 @@ import pytest
 import yaml
 from conftest import DATA_DIR, get_all, load_data
 
-from api.db import db
-from api.generate import generate
-from api.http import encode_cursor
+from api.store.db import db
+from api.store.generate import generate
+from api.web.pagination import encode_cursor
 
 # Where a few units are, roughly; the shipped dataset has no coordinates.
 PLACES = {

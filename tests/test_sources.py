@@ -16,8 +16,8 @@ from conftest import DATA_DIR, get_all
 from test_facts import UUSIX_PAGE, get_ok, loc
 
 from api import create_app
-from api.db import db
-from api.tokens import create_token
+from api.store.db import db
+from api.store.tokens import create_token
 
 S15 = (
     "https://www.hel.fi/fi/sosiaali-ja-terveyspalvelut/sosiaalinen-ja-taloudellinen-tuki/"

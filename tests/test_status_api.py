@@ -10,10 +10,10 @@ import icalendar
 import pytest
 from conftest import get_all
 
-from api.db import db
-from api.models import Unit
-from api.queries import unit_facts, where_open_at, where_state_at
-from api.status import status_at
+from api.domain.status import status_at
+from api.store.db import db
+from api.store.models import Unit
+from api.store.queries import unit_facts, where_open_at, where_state_at
 
 PRIMARY_PAGE = (
     "https://www.hel.fi/helsinki/en/socia-health/socia-support/employment/rehab-counselling/"
@@ -363,7 +363,7 @@ def test_the_sql_filters_agree_with_the_engine_on_night_hours_and_exceptions(app
     from conftest import DATA_DIR
     from sqlalchemy import select
 
-    from api.loader import load_dataset
+    from api.store.loader import load_dataset
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
@@ -444,7 +444,7 @@ def test_the_status_of_a_deleted_unit_is_gone(app, client, tmp_path):
     import yaml
     from conftest import DATA_DIR
 
-    from api.loader import load_dataset
+    from api.store.loader import load_dataset
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.notices import Window
-from api.queries import unit_facts
-from api.status import (
+from api.domain.notices import Window
+from api.domain.status import (
     HoursRecord,
     Notice,
     Span,
@@ -21,6 +20,7 @@ from api.status import (
     opening_hours,
     status_at,
 )
+from api.store.queries import unit_facts
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

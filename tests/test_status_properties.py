@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.notices import Start, Window
-from api.status import STATE_ORDER, HoursRecord, Notice, Span, UnitFacts, status_at
+from api.domain.notices import Start, Window
+from api.domain.status import STATE_ORDER, HoursRecord, Notice, Span, UnitFacts, status_at
 
 WINDOW_START = date(2021, 3, 20)  # a week before the spring change in Europe
 WINDOW_DAYS = 16

@@ -28,10 +28,10 @@ from schemathesis.config import SchemathesisConfig
 from sqlalchemy import make_url
 
 from api import create_app
-from api.db import db
-from api.editing import EDITABLE
-from api.hsds import hsds_id
-from api.tokens import create_token
+from api.formats.hsds import hsds_id
+from api.store.collections import EDITABLE
+from api.store.db import db
+from api.store.tokens import create_token
 from schemas.access_channels import CONTACT_BY, TYPE_FIELDS
 from schemas.common import FIRST_DAY, LANGUAGES, LAST_DAY, LocalizedStringSchema
 from schemas.units import known_timezones
@@ -125,7 +125,7 @@ BODIES = {
 
 def valid(kind: str, body, draw, ids: dict[str, list[str]]) -> dict:
     """`body` (schema-valid per the spec) made valid for the server too."""
-    schema = EDITABLE[kind].schema()
+    schema = EDITABLE[kind].input_schema()
     record = _fit(schema, body if isinstance(body, dict) else {}, draw)
     record["id"] = draw(st.from_regex(r"\Afz-[a-z0-9]{1,12}\Z"))
     record["source_urls"] = record.get("source_urls") or ["https://www.hel.fi/"]

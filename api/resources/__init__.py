@@ -1,34 +1,15 @@
-"""One Blueprint per collection. `MODULES` fixes registration order and the order of the docs'
-tags."""
+"""One Blueprint per collection, and the few routes beside them. `MODULES` fixes registration
+order and the order of the docs' tags: the index, the collections as declared
+(api/store/collections.py), then the change feed, the dumps, the catalogue and the HSDS view."""
 
-from api.resources import (
-    access_channels,
-    announcements,
-    catalog,
-    changes,
-    dumps,
-    hsds,
-    index,
-    notice_versions,
-    opening_hours,
-    organizations,
-    services,
-    staff_duties,
-    status_notices,
-    units,
-)
+from importlib import import_module
+
+from api.resources import catalog, changes, dumps, hsds, index
+from api.store.collections import COLLECTIONS
 
 MODULES = (
     index,
-    units,
-    services,
-    organizations,
-    access_channels,
-    status_notices,
-    notice_versions,
-    opening_hours,
-    announcements,
-    staff_duties,
+    *(import_module(c.resource_module) for c in COLLECTIONS),
     changes,
     dumps,
     catalog,

@@ -1,13 +1,18 @@
 """`/v1/access-channels`: every way in to a service or unit."""
 
-from sqlalchemy import Select, and_, or_, select
+from typing import Any
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import WAYS_IN_TYPES, AccessChannel, Service, Unit
-from api.queries import filter_common, where_in, where_related
-from api.representations import KINDS
+from sqlalchemy import Select, and_, or_, select
+from werkzeug.wrappers import Response
+
+from api.store.collections import collection
+from api.store.models import WAYS_IN_TYPES, AccessChannel, Service, Unit
+from api.store.queries import filter_common, where_in, where_related
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.access_channels import (
     AccessChannelPageSchema,
     AccessChannelQueryArgsSchema,
@@ -24,7 +29,7 @@ blp = Blueprint(
     "units it leads to. `type` says which fields a channel has.",
 )
 
-CHANNEL_OPTIONS = KINDS["access-channels"].options
+CHANNEL_OPTIONS = collection("access-channels").loads
 
 
 @blp.route("")
@@ -32,7 +37,7 @@ CHANNEL_OPTIONS = KINDS["access-channels"].options
 @blp.response(200, AccessChannelPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listAccessChannels")
-def list_access_channels(args):
+def list_access_channels(args: dict) -> dict[str, Any]:
     """List access channels
 
     Ordered by id.
@@ -65,7 +70,7 @@ def where_leads_to_unit(statement: Select, unit_ids: list[str] | None) -> Select
 @blp.response(200, AccessChannelSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAccessChannel")
-def get_access_channel(args, channel_id):
+def get_access_channel(args: dict, channel_id: str) -> AccessChannel | Response:
     """Get one access channel
 
     The channel's type-specific fields (address, number, url, ...) and the services and units
@@ -76,4 +81,4 @@ def get_access_channel(args, channel_id):
     return get_or_404(AccessChannel, channel_id, CHANNEL_OPTIONS)
 
 
-register_editing(blp, "access-channels", "channel_id", AccessChannelSchema)
+register_editing(blp, collection("access-channels"))

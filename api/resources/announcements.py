@@ -1,15 +1,20 @@
 """`/v1/announcements`: city-wide announcements such as the face-mask recommendation."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
+from werkzeug.wrappers import Response
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import Announcement
-from api.queries import filter_common, local_date, where_in
+from api.store.collections import collection
+from api.store.models import Announcement
+from api.store.queries import filter_common, local_date, where_in
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.announcements import (
     AnnouncementPageSchema,
     AnnouncementQueryArgsSchema,
@@ -48,7 +53,7 @@ def where_active_at(statement: Select, instant: datetime | None) -> Select:
 @blp.response(200, AnnouncementPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listAnnouncements")
-def list_announcements(args):
+def list_announcements(args: dict) -> dict[str, Any]:
     """List announcements
 
     Ordered by id.
@@ -66,7 +71,7 @@ def list_announcements(args):
 @blp.response(200, AnnouncementSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAnnouncement")
-def get_announcement(args, announcement_id):
+def get_announcement(args: dict, announcement_id: str) -> Announcement | Response:
     """Get one announcement
 
     The announcement's title, text and validity.
@@ -76,4 +81,4 @@ def get_announcement(args, announcement_id):
     return get_or_404(Announcement, announcement_id)
 
 
-register_editing(blp, "announcements", "announcement_id", AnnouncementSchema)
+register_editing(blp, collection("announcements"))

@@ -2,13 +2,14 @@
 
 from flask import current_app, request, url_for
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
-from api.db import db
-from api.http import Blueprint
-from api.linked_data import catalog
-from api.models import Change
+from api.formats.linked_data import catalog
 from api.resources.dumps import dump_list
 from api.resources.index import last_modified
+from api.store.db import db, in_utc
+from api.store.models import Change
+from api.web.http import Blueprint
 from schemas.dumps import NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_URL
 
@@ -44,7 +45,7 @@ DESCRIPTION = (
         }
     },
 )
-def get_catalog(_args):
+def get_catalog(_args: dict) -> Response:
     """The DCAT-AP catalogue
 
     A DCAT-AP 3 JSON-LD document: the catalogue, the dataset (title, description, publisher,
@@ -54,7 +55,7 @@ def get_catalog(_args):
     """
     issued = db.session.scalar(select(func.min(Change.changed_at)))
     if issued is not None:
-        issued = Change.__table__.c.changed_at.type.process_result_value(issued, None)
+        issued = in_utc(issued)
     distributions = [
         {
             "url": item["url"],

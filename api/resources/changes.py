@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
-from flask import abort, current_app, request, url_for
+from flask import current_app, request, url_for
 from sqlalchemy import func, select
-from werkzeug.exceptions import Gone
 
-from api import cursors
-from api.db import db
-from api.http import Blueprint, fits_column, problem
-from api.models import Change
-from api.representations import KINDS
+from api.problems import Problem, field_error
+from api.store.collections import BY_NAME
+from api.store.db import db
+from api.store.models import Change
+from api.web import cursors
+from api.web.http import Blueprint
+from api.web.pagination import fits_column
 from schemas.changes import ChangeArgsSchema, ChangePageSchema
 
 blp = Blueprint(
@@ -24,25 +26,23 @@ blp = Blueprint(
 )
 
 ACTIONS = {"create": "created", "update": "updated", "delete": "deleted"}
-FEED = "feed"  # what the feed's cursors are signed for (api.cursors)
-SEQ = re.compile(r"seq:([0-9]{1,20})")
+FEED = "feed"  # what the feed's cursors are signed for (api.web.cursors)
 
 
 def encode_position(seq: int) -> str:
-    return cursors.seal(FEED, f"seq:{seq}".encode())
+    return cursors.encode(FEED, seq)
 
 
 def decode_position(cursor: str) -> int:
     """The position in a cursor the feed issued, else a 400 before any query runs."""
-    payload = cursors.unseal(FEED, cursor)
-    found = SEQ.fullmatch(payload.decode("ascii", "replace")) if payload is not None else None
-    if found is None or not fits_column(int(found[1]), Change.seq.type):
+    seq = cursors.decode(FEED, cursor)
+    if not isinstance(seq, int) or isinstance(seq, bool) or not fits_column(seq, Change.seq.type):
         _bad_since("`since` is not a cursor this feed issued; use a `cursor` it returned as is.")
-    return int(found[1])
+    return seq
 
 
-def _bad_since(detail: str):
-    abort(problem(400, detail, [{"field": "since", "message": detail}]))
+def _bad_since(detail: str) -> NoReturn:
+    raise Problem(400, detail, [field_error("since", detail)])
 
 
 @blp.route("")
@@ -50,7 +50,7 @@ def _bad_since(detail: str):
 @blp.response(200, ChangePageSchema)
 @blp.errors(400, 410)
 @blp.doc(operationId="listChanges")
-def list_changes(args):
+def list_changes(args: dict) -> dict[str, Any]:
     """Changes since a cursor
 
     The latest change of every record changed after `since` (from the beginning without it),
@@ -70,7 +70,9 @@ def list_changes(args):
         _bad_since("`since` is past the feed's latest change; start again from /v1/dumps.")
     oldest = db.session.scalar(select(func.min(Change.seq)))
     if oldest is not None and since < oldest - 1 and _pruned():
-        raise Gone("Changes after this cursor are no longer kept; start again from /v1/dumps.")
+        raise Problem(
+            410, "Changes after this cursor are no longer kept; start again from /v1/dumps."
+        )
 
     latest = (
         select(Change.kind, Change.record_id, func.max(Change.seq).label("seq"))
@@ -107,6 +109,7 @@ def list_changes(args):
     ]
     position = rows[-1].seq if rows else max(since, head)
     cursor = encode_position(position)
+    assert request.endpoint is not None  # within the view
     next_url = url_for(request.endpoint, _external=True, since=cursor, page_size=page_size)
     return {
         "count": count,
@@ -127,7 +130,7 @@ def _pruned() -> bool:
     return db.session.scalar(select(func.min(Change.seq))) not in (None, 1)
 
 
-def _current_records(rows) -> dict[tuple[str, str], dict]:
+def _current_records(rows: Sequence[Change]) -> dict[tuple[str, str], dict]:
     """The records the page's creates and updates name, as their item endpoints publish them,
     loaded one query per kind (plus its embeds), not one per row."""
     wanted: dict[str, list[str]] = {}
@@ -136,8 +139,8 @@ def _current_records(rows) -> dict[tuple[str, str], dict]:
             wanted.setdefault(row.kind, []).append(row.record_id)
     records = {}
     for kind_name, ids in wanted.items():
-        kind = KINDS[kind_name]
-        statement = select(kind.model).where(kind.model.id.in_(ids)).options(*kind.options)
+        kind = BY_NAME[kind_name]
+        statement = select(kind.model).where(kind.model.id.in_(ids)).options(*kind.loads)
         for obj in db.session.scalars(statement):
             records[(kind_name, obj.id)] = kind.dump(obj)
     return records

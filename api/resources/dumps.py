@@ -3,14 +3,17 @@ dataset (a zip), streamed."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, stream_with_context, url_for
-from werkzeug.exceptions import NotFound
+from collections.abc import Iterator
+from typing import Any, AnyStr
 
-from api.db import db
-from api.exports import FORMATS, archive, stream
-from api.http import Blueprint
-from api.representations import KINDS, PUBLISHED
+from flask import Response, current_app, stream_with_context, url_for
+
+from api.formats.exports import FORMATS, archive, stream
+from api.problems import Problem
 from api.resources.index import last_modified
+from api.store.collections import BY_NAME, PUBLISHED
+from api.store.db import db
+from api.web.http import Blueprint
 from schemas.dumps import DumpListSchema, NoArgsSchema
 from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL
 
@@ -60,7 +63,7 @@ def dump_list() -> list[dict]:
 @blp.response(200, DumpListSchema)
 @blp.errors(400)
 @blp.doc(operationId="listDumps")
-def list_dumps(_args):
+def list_dumps(_args: dict) -> dict[str, Any]:
     """List the full downloads
 
     Every collection as NDJSON, JSON and CSV, and the whole dataset as a zip of NDJSON and CSV
@@ -74,7 +77,7 @@ def list_dumps(_args):
     }
 
 
-def _streamed(chunks, mimetype: str, filename: str) -> Response:
+def _streamed(chunks: Iterator[AnyStr], mimetype: str, filename: str) -> Response:
     response = current_app.response_class(stream_with_context(chunks), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -97,7 +100,7 @@ def _streamed(chunks, mimetype: str, filename: str) -> Response:
         }
     },
 )
-def get_dump(_args, collection, fmt):
+def get_dump(_args: dict, collection: str, fmt: str) -> Response:
     """Download a whole collection
 
     `collection` is one of units, services, organizations, access-channels, status-notices,
@@ -109,8 +112,8 @@ def get_dump(_args, collection, fmt):
     (phone numbers too) gets a leading `'`, so that a spreadsheet never runs it as a formula.
     """
     if collection not in COLLECTIONS or fmt not in FORMATS:
-        raise NotFound(f"No dump {collection}.{fmt}; /v1/dumps lists them.")
-    chunks = stream(db.session, KINDS[collection], fmt)
+        raise Problem(404, f"No dump {collection}.{fmt}; /v1/dumps lists them.")
+    chunks = stream(db.session, BY_NAME[collection], fmt)
     return _streamed(chunks, FORMATS[fmt], f"{collection}.{fmt}")
 
 
@@ -119,7 +122,7 @@ def get_dump(_args, collection, fmt):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/zip")
 @blp.errors(400)
 @blp.doc(operationId="getDatasetArchive")
-def get_dataset_archive(_args):
+def get_dataset_archive(_args: dict) -> Response:
     """Download the whole dataset
 
     A zip archive of every collection as NDJSON and CSV, with a README.txt carrying the licence

@@ -2,33 +2,37 @@
 
 This profile follows HSDS's own API conventions (UUID ids, `page`/`per_page` and the Page
 envelope, `format=ndjson`) rather than /v1's; errors are still RFC 9457 problem+json and
-unknown parameters are still a 400. The mapping is `api.hsds`; docs/hsds.md describes it.
+unknown parameters are still a 400. The mapping is `api.formats.hsds`; docs/hsds.md describes it.
 
 The view is built per request from the whole (small) dataset: the HSDS ids are uuid5 hashes of
 ours, and `search` looks into every language of the texts, so filtering and paging happen in
-Python after the records are loaded in a fixed number of queries.
+Python after the records are loaded: a fixed number of queries for the records, and a few more
+per service for its status at each unit offering it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from typing import Any, TypeVar
 
-from flask import current_app, stream_with_context, url_for
+from apispec import APISpec
+from flask import Flask, current_app, stream_with_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
 
-from api import hsds
 from api.config import PROJECT_ROOT
-from api.db import db
-from api.facts import engine_notice
-from api.headers import clock_dependent, now_minute
-from api.http import Blueprint
-from api.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
-from api.queries import unit_facts, where_valid_on
-from api.status import status_at
+from api.domain.status import status_at
+from api.formats import hsds
+from api.problems import Problem
+from api.store.db import db
+from api.store.facts import engine_notice
+from api.store.models import AccessChannel, Organization, Service, StaffDuty, StatusNotice, Unit
+from api.store.queries import unit_facts, where_valid_on
+from api.web.caching import clock_dependent, now_minute
+from api.web.http import Api, Blueprint
 from schemas.hsds import (
     NDJSON_COMPONENT,
     NDJSON_SCHEMA,
@@ -47,13 +51,23 @@ from schemas.hsds import (
 )
 
 NDJSON = "application/x-ndjson"
+_F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 PROFILE_DOC = PROJECT_ROOT / "docs" / "hsds.md"
 
 
 class HsdsBlueprint(Blueprint):
     """The house Blueprint, which also registers the NDJSON body as a named component."""
 
-    def register_views_in_doc(self, api, app, spec, *, name, parameters):
+    def register_views_in_doc(
+        self,
+        api: Api,
+        app: Flask,
+        spec: APISpec,
+        *,
+        name: str,
+        parameters: list[dict[str, Any]] | None,
+    ) -> None:
         if NDJSON_COMPONENT not in spec.components.schemas:
             spec.components.schema(NDJSON_COMPONENT, NDJSON_SCHEMA)
         super().register_views_in_doc(api, app, spec, name=name, parameters=parameters)
@@ -70,7 +84,7 @@ blp = HsdsBlueprint(
 )
 
 
-def ndjson_alternative(func):
+def ndjson_alternative(func: _F) -> _F:
     """Document the `format=ndjson` body beside the JSON page of a 200."""
     return blp.alt_response(
         200,
@@ -85,8 +99,8 @@ def ndjson_alternative(func):
 
 
 def snapshot(at: datetime | None) -> hsds.Snapshot:
-    """Every record, and the engine's verdicts at `at` (default now), in a fixed number of
-    queries whatever the size of the dataset."""
+    """Every record, and the engine's verdicts at `at` (default now): a fixed number of queries
+    for the records, and a few per service for its statuses."""
     at = at or now_minute()
     session = db.session
     units = session.scalars(
@@ -148,11 +162,11 @@ def snapshot(at: datetime | None) -> hsds.Snapshot:
     )
 
 
-def respond(args: dict, records: list, to_hsds: Callable) -> dict | object:
+def respond(args: dict, records: list, to_hsds: Callable) -> dict[str, Any] | Response:
     """A Page of `records`, or with `format=ndjson` all of them, one JSON object per line."""
     if args["format"] == "ndjson":
 
-        def lines() -> Iterable[str]:
+        def lines() -> Iterator[str]:
             for record in records:
                 yield json.dumps(to_hsds(record), ensure_ascii=False) + "\n"
 
@@ -174,11 +188,16 @@ def organization_matches(args: dict, organization_id: str) -> bool:
     )
 
 
-def by_hsds_id(records: Iterable, kind: str, hsds_id: str, key=lambda record: record.id):
+def by_hsds_id(
+    records: Iterable[_T],
+    kind: str,
+    hsds_id: str,
+    key: Callable[[Any], str] = lambda record: record.id,
+) -> _T:
     for record in records:
         if hsds.hsds_id(kind, key(record)) == hsds_id:
             return record
-    raise NotFound(f"No {kind.replace('_', ' ')} with id '{hsds_id}'.")
+    raise Problem(404, f"No {kind.replace('_', ' ')} with id '{hsds_id}'.")
 
 
 # --- Index -----------------------------------------------------------------------------------
@@ -189,7 +208,7 @@ def by_hsds_id(records: Iterable, kind: str, hsds_id: str, key=lambda record: re
 @blp.response(200, HsdsApiInfoSchema)
 @blp.errors(400)
 @blp.doc(operationId="getApiMetaInformation")
-def get_api_meta_information(_args):
+def get_api_meta_information(_args: dict) -> dict[str, Any]:
     """Information about this API and its relationship with HSDS
 
     The HSDS version this profile implements, where its profile (the mapping from this API's
@@ -212,7 +231,7 @@ def get_api_meta_information(_args):
 )
 @blp.errors(400)
 @blp.doc(operationId="getHsdsProfile")
-def get_hsds_profile(_args):
+def get_hsds_profile(_args: dict) -> Response:
     """The HSDS profile of this API
 
     How this API's model maps to HSDS 3.1, field by field: ids, status and alert, schedules,
@@ -232,7 +251,7 @@ def get_hsds_profile(_args):
 @blp.errors(400)
 @blp.doc(operationId="getPaginatedListOfServices")
 @ndjson_alternative
-def list_services(args):
+def list_services(args: dict) -> dict[str, Any] | Response:
     """Paginated list of services (one-to-one fields)
 
     Services ordered by our ids, each with its one-to-one fields and its organization. `status`
@@ -256,7 +275,7 @@ def list_services(args):
 @blp.response(200, HsdsServiceSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getFullyNestedServiceById")
-def get_service(args, id):  # noqa: A002 - HSDS names the path parameter `id`
+def get_service(args: dict, id: str) -> dict[str, Any]:  # noqa: A002 - HSDS names the path parameter `id`
     """Fully nested service
 
     The service with every related record: its organization, service_at_locations (each with
@@ -276,7 +295,7 @@ def get_service(args, id):  # noqa: A002 - HSDS names the path parameter `id`
 @blp.errors(400)
 @blp.doc(operationId="getPaginatedListOfOrganizations")
 @ndjson_alternative
-def list_organizations(args):
+def list_organizations(args: dict) -> dict[str, Any] | Response:
     """Paginated list of organizations (one-to-one fields)
 
     The city, its division and the team, ordered by our ids. `format=ndjson` streams every
@@ -297,7 +316,7 @@ def list_organizations(args):
 @blp.response(200, HsdsOrganizationSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOrganizationById")
-def get_organization(args, id):  # noqa: A002
+def get_organization(args: dict, id: str) -> dict[str, Any]:  # noqa: A002
     """Fully nested organization
 
     The organization with its locations (our units, with addresses, phones and hours), its
@@ -317,7 +336,7 @@ def get_organization(args, id):  # noqa: A002
 @blp.errors(400)
 @blp.doc(operationId="getPaginatedListOfServiceAtLocation")
 @ndjson_alternative
-def list_service_at_locations(args):
+def list_service_at_locations(args: dict) -> dict[str, Any] | Response:
     """Paginated list of service_at_locations
 
     Every service at every unit offering it, ordered by unit and service id, each with its
@@ -342,7 +361,7 @@ def list_service_at_locations(args):
 @blp.response(200, HsdsServiceAtLocationSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getServiceAtLocationWithNestedDataById")
-def get_service_at_location(args, id):  # noqa: A002
+def get_service_at_location(args: dict, id: str) -> dict[str, Any]:  # noqa: A002
     """Fully nested service_at_location
 
     The service at one unit: the location with its addresses, phones and hours, the unit's

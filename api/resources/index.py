@@ -1,12 +1,23 @@
 """`/v1`: the index, and the spec as YAML beside flask-smorest's JSON."""
 
-import yaml
-from flask import current_app, redirect, url_for
+from datetime import datetime
+from typing import Any
 
-from api.headers import data_version
-from api.http import Blueprint
+import yaml
+from flask import Flask, current_app, redirect, url_for
+from werkzeug.wrappers import Response
+
+from api.store.collections import PUBLISHED
+from api.web.caching import data_version
+from api.web.http import Blueprint
 from schemas.dumps import NoArgsSchema
-from schemas.index import ATTRIBUTION, LICENCE_NAME, LICENCE_URL, IndexSchema
+from schemas.index import (
+    ATTRIBUTION,
+    LICENCE_NAME,
+    LICENCE_URL,
+    IndexSchema,
+    collection_links_schema,
+)
 
 blp = Blueprint(
     "index",
@@ -16,19 +27,10 @@ blp = Blueprint(
     "it last changed, and links to every collection, the docs and the spec.",
 )
 
-COLLECTION_ENDPOINTS = {
-    "units": "units.list_units",
-    "services": "services.list_services",
-    "organizations": "organizations.list_organizations",
-    "access_channels": "access-channels.list_access_channels",
-    "status_notices": "status-notices.list_status_notices",
-    "notice_versions": "notice-versions.list_notice_versions",
-    "announcements": "announcements.list_announcements",
-    "staff_duties": "staff-duties.list_staff_duties",
-}
+collection_links_schema({c.key: c.summary for c in PUBLISHED})
 
 
-def last_modified():
+def last_modified() -> datetime | None:
     """When any record last changed: the latest entry of the change log."""
     return data_version()[1]
 
@@ -38,7 +40,7 @@ def last_modified():
 @blp.response(200, IndexSchema)
 @blp.errors(400)
 @blp.doc(operationId="getIndex")
-def get_index(_args):
+def get_index(_args: dict) -> dict[str, Any]:
     """Get the API index
 
     The dataset's title, publisher, licence and attribution text, when it last changed, and
@@ -54,8 +56,7 @@ def get_index(_args):
         "attribution": ATTRIBUTION,
         "last_modified": last_modified(),
         "collections": {
-            name: url_for(endpoint, _external=True)
-            for name, endpoint in COLLECTION_ENDPOINTS.items()
+            c.key: url_for(f"{c.name}.list_{c.key}", _external=True) for c in PUBLISHED
         },
         "changes": url_for("changes.list_changes", _external=True),
         "dumps": url_for("dumps.list_dumps", _external=True),
@@ -65,15 +66,15 @@ def get_index(_args):
     }
 
 
-def register_plain_routes(app) -> None:
+def register_plain_routes(app: Flask) -> None:
     """Routes outside the documented API: `/` and the spec as YAML."""
 
     @app.get("/")
-    def root():
+    def root() -> Response:
         return redirect(url_for("index.get_index"), code=302)
 
     @app.get("/v1/openapi.yaml")
-    def openapi_yaml():
+    def openapi_yaml() -> Response:
         api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
         body = yaml.safe_dump(api.spec.to_dict(), sort_keys=False, allow_unicode=True)
         return current_app.response_class(body, mimetype="application/yaml")

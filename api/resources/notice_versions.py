@@ -1,15 +1,20 @@
 """`/v1/notice-versions`: the dated versions of a published notice, and what changed between
 two of them."""
 
-from sqlalchemy import select
+from typing import Any
 
-from api.db import db
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import NoticeVersion, StatusNotice
-from api.queries import filter_common
-from api.representations import KINDS
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from api.store.collections import collection
+from api.store.db import db
+from api.store.models import NoticeVersion, StatusNotice
+from api.store.queries import filter_common
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.common import ItemArgsSchema
 from schemas.notice_versions import (
     CompareArgsSchema,
@@ -28,7 +33,7 @@ blp = Blueprint(
     "statements), and what changed from one version to another.",
 )
 
-VERSION_OPTIONS = KINDS["notice-versions"].options
+VERSION_OPTIONS = collection("notice-versions").loads
 # The fields of a statement compared between versions: what it says, not where it sits.
 COMPARED = (
     "state",
@@ -49,7 +54,7 @@ COMPARED = (
 @blp.response(200, NoticeVersionPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listNoticeVersions")
-def list_notice_versions(args):
+def list_notice_versions(args: dict) -> dict[str, Any]:
     """List notice versions
 
     Ordered by id: every version of every notice, with when it was published (or the bounds
@@ -66,7 +71,7 @@ def list_notice_versions(args):
 @blp.response(200, NoticeVersionSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getNoticeVersion")
-def get_notice_version(args, version_id):
+def get_notice_version(args: dict, version_id: str) -> NoticeVersion | Response:
     """Get one notice version
 
     The version with its heading and text as published, its dates and its statements.
@@ -81,13 +86,14 @@ def get_notice_version(args, version_id):
 @blp.response(200, VersionComparisonSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="compareNoticeVersions")
-def compare_notice_versions(args, version_id):
+def compare_notice_versions(args: dict, version_id: str) -> dict:
     """What changed in a version
 
-    Compared with `since_version` (default: the version it replaced; for a first version, none,
-    and every statement is added): the statements it added, the ones it dropped, and each
-    statement it revised with every field that differs (`before`, `after`). A later statement
-    revises an earlier one through `supersedes_id`, followed over any number of versions.
+    Compared with `since_version` (default: the version it replaced; for the first version,
+    nothing, so every statement is added): the statements it added, the ones it dropped, and
+    each statement it revised with every field that differs (`before`, `after`). A later
+    statement revises an earlier one through `supersedes_id`, followed over any number of
+    versions. Compared with itself, every statement is unchanged.
     """
     version = get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
     since_id = args.get("since_version") or version.replaces_id
@@ -96,15 +102,23 @@ def compare_notice_versions(args, version_id):
 
 
 def compare(earlier: NoticeVersion | None, later: NoticeVersion) -> dict:
-    """`later` against `earlier`; against none (a first version), every statement is added;
-    against itself, every statement is unchanged."""
-    kind = KINDS["status-notices"]
+    """What changed from `earlier` (None: from nothing) to `later`."""
+    kind = collection("status-notices")
     before = {s.id: s for s in earlier.statements} if earlier is not None else {}
+    if earlier is later:
+        return {
+            "since_version": later.id,
+            "version": later.id,
+            "added": [],
+            "removed": [],
+            "changed": [],
+            "unchanged_ids": [s.id for s in later.statements],
+        }
     supersedes = dict(db.session.execute(select(StatusNotice.id, StatusNotice.supersedes_id)).all())
 
     def revised(statement_id: str) -> str | None:
         """The statement of `earlier` that a later statement revises, through any versions."""
-        seen, node = set(), statement_id
+        seen, node = set(), supersedes.get(statement_id)
         while node is not None and node not in seen:
             if node in before:
                 return node
@@ -141,4 +155,4 @@ def compare(earlier: NoticeVersion | None, later: NoticeVersion) -> dict:
     }
 
 
-register_editing(blp, "notice-versions", "version_id", NoticeVersionSchema)
+register_editing(blp, collection("notice-versions"))

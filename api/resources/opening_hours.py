@@ -1,13 +1,19 @@
 """`/v1/opening-hours`: the stored weekly hours and exception periods of units, which units
 embed. The computed day-by-day hours are `/v1/units/{unit_id}/opening-hours`."""
 
-from sqlalchemy import select
+from typing import Any
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import OpeningHours
-from api.queries import filter_common, where_in
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from api.store.collections import collection
+from api.store.models import OpeningHours
+from api.store.queries import filter_common, where_in
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.common import ItemArgsSchema
 from schemas.opening_hours import (
     OpeningHoursPageSchema,
@@ -29,7 +35,7 @@ blp = Blueprint(
 @blp.response(200, OpeningHoursPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listOpeningHours")
-def list_opening_hours(args):
+def list_opening_hours(args: dict) -> dict[str, Any]:
     """List stored opening hours
 
     Ordered by id.
@@ -47,7 +53,7 @@ def list_opening_hours(args):
 @blp.response(200, OpeningHoursSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOpeningHours")
-def get_opening_hours(args, hours_id):
+def get_opening_hours(args: dict, hours_id: str) -> OpeningHours | Response:
     """Get one stored opening-hours record
 
     Weekly spans over a validity period, regular or exception.
@@ -57,4 +63,4 @@ def get_opening_hours(args, hours_id):
     return get_or_404(OpeningHours, hours_id)
 
 
-register_editing(blp, "opening-hours", "hours_id", OpeningHoursSchema)
+register_editing(blp, collection("opening-hours"))

@@ -1,19 +1,23 @@
 """`/v1/organizations`: the city, its divisions and teams."""
 
-from sqlalchemy import select
+from typing import Any
 
-from api.editor import record_as_of, register_history
-from api.headers import versioned_by_record
-from api.http import (
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from api.store.collections import collection
+from api.store.models import Organization
+from api.store.queries import filter_common, where_in
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of, register_history
+from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
-from api.models import Organization
-from api.queries import filter_common, where_in
+from api.web.pagination import paginate
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.organizations import (
     OrganizationPageSchema,
@@ -36,7 +40,7 @@ blp = Blueprint(
 @blp.doc(
     operationId="listOrganizations", responses=alternative_content("OrganizationPage", "jsonld")
 )
-def list_organizations(args):
+def list_organizations(args: dict) -> dict[str, Any] | Response:
     """List organizations
 
     Ordered by id.
@@ -56,7 +60,7 @@ def list_organizations(args):
 @blp.response(200, OrganizationSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOrganization", responses=alternative_content("Organization", "jsonld"))
-def get_organization(args, organization_id):
+def get_organization(args: dict, organization_id: str) -> Organization | Response:
     """Get one organization
 
     The organization with its type, names and parent.
@@ -68,4 +72,4 @@ def get_organization(args, organization_id):
     return record if fmt == "json" else alternative_response("organizations", fmt, record)
 
 
-register_history(blp, "organizations", "organization_id", OrganizationSchema)
+register_history(blp, collection("organizations"))

@@ -1,22 +1,26 @@
 """`/v1/services`: services, with the units offering them and the routes in."""
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
-from api.editor import record_as_of, register_editing
-from api.headers import clock_dependent, now_minute, versioned_by_record
-from api.http import (
+from api.domain.status import status_at
+from api.store.collections import collection
+from api.store.models import Service, Unit
+from api.store.queries import filter_common, unit_facts, where_in, where_matches, where_related
+from api.web.caching import clock_dependent, now_minute, versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
-from api.models import Service, Unit
-from api.queries import filter_common, unit_facts, where_in, where_matches, where_related
-from api.representations import KINDS
-from api.status import status_at
+from api.web.pagination import paginate
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.services import ServicePageSchema, ServiceQueryArgsSchema, ServiceSchema
 from schemas.status import ServiceStatusSchema, StatusArgsSchema
@@ -29,7 +33,7 @@ blp = Blueprint(
     "(referral routes and who may make contact).",
 )
 
-SERVICE_OPTIONS = KINDS["services"].options
+SERVICE_OPTIONS = collection("services").loads
 
 
 @blp.route("")
@@ -37,7 +41,7 @@ SERVICE_OPTIONS = KINDS["services"].options
 @blp.response(200, ServicePageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listServices", responses=alternative_content("ServicePage", "jsonld"))
-def list_services(args):
+def list_services(args: dict) -> dict[str, Any] | Response:
     """List services
 
     Ordered by id, or with `q` by relevance (name matches first), then id. Each service embeds
@@ -60,7 +64,7 @@ def list_services(args):
 @blp.response(200, ServiceSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getService", responses=alternative_content("Service", "jsonld"))
-def get_service(args, service_id):
+def get_service(args: dict, service_id: str) -> Service | Response:
     """Get one service
 
     The service with the units offering it and every access route.
@@ -78,7 +82,7 @@ def get_service(args, service_id):
 @blp.response(200, ServiceStatusSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getServiceStatus")
-def get_service_status(args, service_id):
+def get_service_status(args: dict, service_id: str) -> dict[str, Any]:
     """The service's status at every unit offering it
 
     For each unit offering the service, its status at `at` (default now) for this service:
@@ -88,7 +92,7 @@ def get_service_status(args, service_id):
     service = get_or_404(Service, service_id, (selectinload(Service.units),))
     instant = args.get("at") or now_minute()
     facts = unit_facts(service.unit_ids, service_id=service_id)
-    units = [
+    units: list[dict[str, Any]] = [
         {"unit": unit, "status": status_at(facts[unit.id], instant).in_local_time()}
         for unit in service.units
     ]
@@ -107,4 +111,4 @@ def get_service_status(args, service_id):
     }
 
 
-register_editing(blp, "services", "service_id", ServiceSchema)
+register_editing(blp, collection("services"))

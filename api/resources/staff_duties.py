@@ -1,13 +1,18 @@
 """`/v1/staff-duties`: what the staff do, in the source's order."""
 
-from sqlalchemy import select
+from typing import Any
 
-from api.editor import record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import Blueprint, get_or_404, paginate
-from api.models import Service, StaffDuty
-from api.queries import filter_common, where_in, where_related
-from api.representations import KINDS
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from api.store.collections import collection
+from api.store.models import Service, StaffDuty
+from api.store.queries import filter_common, where_in, where_related
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import Blueprint, get_or_404
+from api.web.pagination import paginate
 from schemas.common import ItemArgsSchema
 from schemas.staff_duties import StaffDutyPageSchema, StaffDutyQueryArgsSchema, StaffDutySchema
 
@@ -19,7 +24,7 @@ blp = Blueprint(
     "them, linked to the services they concern where that is clear.",
 )
 
-DUTY_OPTIONS = KINDS["staff-duties"].options
+DUTY_OPTIONS = collection("staff-duties").loads
 
 
 @blp.route("")
@@ -27,7 +32,7 @@ DUTY_OPTIONS = KINDS["staff-duties"].options
 @blp.response(200, StaffDutyPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listStaffDuties")
-def list_staff_duties(args):
+def list_staff_duties(args: dict) -> dict[str, Any]:
     """List staff duties
 
     Ordered by organization, then by `position` (the source's order).
@@ -36,7 +41,7 @@ def list_staff_duties(args):
     statement = where_in(statement, StaffDuty.organization_id, args.get("organization_id"))
     statement = where_related(statement, StaffDuty.services, Service.id, args.get("service_id"))
     statement = filter_common(statement, StaffDuty, args)
-    return paginate(statement, KINDS["staff-duties"].sort, args, DUTY_OPTIONS)
+    return paginate(statement, collection("staff-duties").sort, args, DUTY_OPTIONS)
 
 
 @blp.route("/<duty_id>")
@@ -45,7 +50,7 @@ def list_staff_duties(args):
 @blp.response(200, StaffDutySchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStaffDuty")
-def get_staff_duty(args, duty_id):
+def get_staff_duty(args: dict, duty_id: str) -> StaffDuty | Response:
     """Get one staff duty
 
     The duty's text, its place in the source's list and the services it concerns.
@@ -55,4 +60,4 @@ def get_staff_duty(args, duty_id):
     return get_or_404(StaffDuty, duty_id, DUTY_OPTIONS)
 
 
-register_editing(blp, "staff-duties", "duty_id", StaffDutySchema)
+register_editing(blp, collection("staff-duties"))

@@ -1,21 +1,31 @@
 """`/v1/status-notices`: dated, structured notices (the COVID-19 notices)."""
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any, cast
 
-from api import editing, editor
-from api.editor import editor_docs, record_as_of, register_editing
-from api.headers import versioned_by_record
-from api.http import (
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from api.problems import Problem, field_error
+from api.store import writes as editing
+from api.store.collections import collection
+from api.store.history import Recorder
+from api.store.models import Service, StatusNotice, Unit
+from api.store.queries import filter_common, where_in, where_related, where_valid_on
+from api.web import auth, editor
+from api.web.bodies import read_body
+from api.web.caching import versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import editor_docs, register_editing
+from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
     get_or_404,
     negotiated_format,
-    paginate,
 )
-from api.models import Service, StatusNotice, Unit
-from api.queries import filter_common, where_in, where_related, where_valid_on
-from api.representations import KINDS
+from api.web.pagination import paginate
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.status_notices import (
     StatusNoticePageSchema,
@@ -33,7 +43,7 @@ blp = Blueprint(
     "revises.",
 )
 
-NOTICE_OPTIONS = KINDS["status-notices"].options
+NOTICE_OPTIONS = collection("status-notices").loads
 
 
 @blp.route("")
@@ -43,7 +53,7 @@ NOTICE_OPTIONS = KINDS["status-notices"].options
 @blp.doc(
     operationId="listStatusNotices", responses=alternative_content("StatusNoticePage", "jsonld")
 )
-def list_status_notices(args):
+def list_status_notices(args: dict) -> dict[str, Any] | Response:
     """List status notices
 
     Ordered by id. `active_at` keeps the notices in force at an instant, or possibly so where
@@ -72,7 +82,7 @@ def list_status_notices(args):
 @blp.response(200, StatusNoticeSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStatusNotice", responses=alternative_content("StatusNotice", "jsonld"))
-def get_status_notice(args, notice_id):
+def get_status_notice(args: dict, notice_id: str) -> StatusNotice | Response:
     """Get one status notice
 
     The statement with its state, validity as stated and as in force, text, and the statements
@@ -85,7 +95,7 @@ def get_status_notice(args, notice_id):
     return record if fmt == "json" else alternative_response("status-notices", fmt, record)
 
 
-register_editing(blp, "status-notices", "notice_id", StatusNoticeSchema)
+register_editing(blp, collection("status-notices"))
 
 
 @blp.route("/<notice_id>/supersede", methods=["POST"])
@@ -100,7 +110,7 @@ register_editing(blp, "status-notices", "notice_id", StatusNoticeSchema)
         security=[{"bearerAuth": []}],
     )
 )
-def supersede_status_notice(notice_id):
+def supersede_status_notice(notice_id: str) -> Response:
     """Publish a new version of a notice
 
     The body is the new version, with its own `id`; it supersedes this notice, and this one
@@ -110,32 +120,36 @@ def supersede_status_notice(notice_id):
     supersede its newest version. Only this sets `supersedes_id`: a create, PUT or PATCH that
     sets or changes it answers 422.
     """
-    who = editor.identity()
-    editor.require_scope(who, "status-notices")
-    body = editor.read_body()
-    collection = editing.EDITABLE["status-notices"]
+    who = auth.identity()
+    auth.require_scope(who, "status-notices")
+    body = read_body()
+    notices = collection("status-notices")
 
-    def work(session, recorder, now):
-        old = editor.current_record(session, collection, notice_id)
+    def work(session: Session, recorder: Recorder, now: datetime) -> Response:
+        old = cast(StatusNotice, editor.current_record(session, notices, notice_id))
         editor.check_if_match(old)
-        editor.require_organization(session, who, collection, editing.input_of(collection, old))
+        auth.require_organization(session, who, notices, editing.input_of(notices, old))
         new_id = body.get("id") if isinstance(body, dict) else None
-        if not isinstance(new_id, str) or session.get(StatusNotice, new_id) is not None:
-            raise editing.Invalid(
+        if (
+            not isinstance(body, dict)
+            or not isinstance(new_id, str)
+            or session.get(StatusNotice, new_id) is not None
+        ):
+            raise Problem(
+                422,
                 "The new version needs an `id` of its own.",
-                [{"field": "id", "message": "Missing, or the id of an existing notice."}],
+                [field_error("id", "Missing, or the id of an existing notice.")],
             )
-        record = editing.validate(session, collection, {**body, "supersedes_id": notice_id}, new_id)
-        editor.require_organization(session, who, collection, record)
+        record = editing.validate(session, notices, {**body, "supersedes_id": notice_id}, new_id)
+        auth.require_organization(session, who, notices, record)
         new = editing.supersede(
             session,
             old,
-            editing.dated(collection, record, editor.today()),
+            editing.dated(notices, record, editor.today()),
             recorder,
             now,
-            editor.retention_days(),
             editor.today(),
-            editor.horizon_days(),
+            editor.policy(),
         )
         return editor.record_response("status-notices", new, 201)
 

@@ -1,26 +1,19 @@
 """`/v1/units`: service units, with their services, access channels and opening hours."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app, request
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response
 
-from api.calendar import opening_hours_calendar
-from api.db import db
-from api.editor import record_as_of, register_editing
-from api.headers import clock_dependent, now_minute, versioned_by_record
-from api.http import (
-    Blueprint,
-    alternative_content,
-    alternative_response,
-    get_or_404,
-    negotiated_format,
-    paginate,
-)
-from api.models import Service, Unit
-from api.queries import (
+from api.domain.status import STATUS_RULES, Status, UnitFacts, opening_hours, status_at
+from api.formats.calendar import opening_hours_calendar
+from api.problems import Problem
+from api.store.collections import collection
+from api.store.models import Service, Unit
+from api.store.queries import (
     filter_common,
     unit_facts,
     where_in,
@@ -31,8 +24,17 @@ from api.queries import (
     where_related,
     where_state_at,
 )
-from api.representations import KINDS
-from api.status import STATUS_RULES, opening_hours, status_at
+from api.web.caching import clock_dependent, now_minute, versioned_by_record
+from api.web.edit_log import record_as_of
+from api.web.editor import register_editing
+from api.web.http import (
+    Blueprint,
+    alternative_content,
+    alternative_response,
+    get_or_404,
+    negotiated_format,
+)
+from api.web.pagination import paginate
 from schemas.status import (
     MAX_RANGE_DAYS,
     DateRangeArgsSchema,
@@ -50,7 +52,7 @@ blp = Blueprint(
     "workshops, shops), with the services offered there, every way in, and regular opening hours.",
 )
 
-UNIT_OPTIONS = KINDS["units"].options
+UNIT_OPTIONS = collection("units").loads
 
 
 @blp.route("")
@@ -59,7 +61,7 @@ UNIT_OPTIONS = KINDS["units"].options
 @blp.response(200, UnitPageSchema)
 @blp.errors(400)
 @blp.doc(operationId="listUnits", responses=alternative_content("UnitPage", "geojson", "jsonld"))
-def list_units(args):
+def list_units(args: dict) -> dict[str, Any] | Response:
     """List service units
 
     Ordered by id (by relevance with `q`, by distance with `near`). Also as GeoJSON (`Accept:
@@ -111,7 +113,7 @@ def list_units(args):
 @blp.response(200, UnitSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnit", responses=alternative_content("Unit", "geojson", "jsonld"))
-def get_unit(args, unit_id):
+def get_unit(args: dict, unit_id: str) -> Unit | Response:
     """Get one service unit
 
     The unit with its services, access channels (addresses, phone, fax, web pages, referral
@@ -136,7 +138,7 @@ STATUS_DESCRIPTION = (
 )
 
 
-def _facts_or_404(unit_id: str):
+def _facts_or_404(unit_id: str) -> UnitFacts:
     """The engine's input for a unit, or the unit's 404 / 410 problem."""
     get_or_404(Unit, unit_id)
     return unit_facts([unit_id])[unit_id]
@@ -148,7 +150,7 @@ def _facts_or_404(unit_id: str):
 @blp.response(200, UnitStatusSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnitStatus", description=STATUS_DESCRIPTION)
-def get_unit_status(args, unit_id):
+def get_unit_status(args: dict, unit_id: str) -> Status:
     """Is the unit open, for whom, since when, and says who"""
     facts = _facts_or_404(unit_id)
     return status_at(facts, args.get("at") or now_minute()).in_local_time()
@@ -160,7 +162,7 @@ def get_unit_status(args, unit_id):
 @blp.response(200, UnitDailyHoursSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnitOpeningHours")
-def get_unit_opening_hours(args, unit_id):
+def get_unit_opening_hours(args: dict, unit_id: str) -> dict[str, Any]:
     """Computed opening hours, day by day
 
     Each day from `start` to `end` (inclusive, at most a year) with its state, its opening spans
@@ -189,14 +191,14 @@ def get_unit_opening_hours(args, unit_id):
 )
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnitOpeningHoursCalendar")
-def get_unit_opening_hours_calendar(args, unit_id):
+def get_unit_opening_hours_calendar(args: dict, unit_id: str) -> Response:
     """Computed opening hours as an iCalendar feed
 
     The same days as `opening-hours`, one event per opening span, for a calendar app to
     subscribe to. Without `start` and `end` the feed covers a week back and 90 days ahead.
     """
     facts = _facts_or_404(unit_id)
-    unit = db.session.get(Unit, unit_id)
+    unit = get_or_404(Unit, unit_id)  # there: _facts_or_404 found it
     if not args.get("start") and not args.get("end"):
         today = datetime.now(facts.zone).date()
         args = {**args, "start": today - timedelta(days=7), "end": today + timedelta(days=90)}
@@ -205,7 +207,7 @@ def get_unit_opening_hours_calendar(args, unit_id):
     return current_app.response_class(body, mimetype="text/calendar")
 
 
-def date_range(args: dict, facts) -> tuple:
+def date_range(args: dict, facts: UnitFacts) -> tuple[date, date]:
     """`start` and `end` as asked; one alone makes a week with it; neither, this week on."""
     start, end = args.get("start"), args.get("end")
     if start is None:
@@ -213,8 +215,8 @@ def date_range(args: dict, facts) -> tuple:
     if end is None:
         end = start + timedelta(days=6)
     if end < start or (end - start).days >= MAX_RANGE_DAYS:
-        raise BadRequest(f"`end` must be on or after `start` and within {MAX_RANGE_DAYS} days.")
+        raise Problem(400, f"`end` must be on or after `start` and within {MAX_RANGE_DAYS} days.")
     return start, end
 
 
-register_editing(blp, "units", "unit_id", UnitSchema)
+register_editing(blp, collection("units"))
