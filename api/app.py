@@ -17,7 +17,6 @@ from api.web.caching import ConditionalGet
 from api.web.http import Api, Languages, PageLinks, PathParameterExamples
 from api.web.pipeline import Pipeline
 from api.web.ratelimit import RateLimits, limiter_of
-from api.web.replay import Replay
 
 SPEC_INFO = {
     "description": "Open data on public social services: service units, opening statuses, "
@@ -61,16 +60,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Every request counts against its client's limit, a 304 too; over it, a 429.
         RateLimits(limiter_of(app)),
         # ETag and Last-Modified from the data version; a 304 without building the body;
-        # after the view, the caching, CORS and licence headers, and compression.
-        ConditionalGet(),
+        # after the view, compression, and the caching, CORS and licence headers.
+        ConditionalGet(app),
         # A collection page's next and previous links as a Link header too.
         PageLinks(),
     ).init_app(app)
-    # Flask's way to add WSGI middleware, which mypy sees as replacing a method.
-    app.wsgi_app = Replay(app, app.wsgi_app)  # type: ignore[method-assign]  # api/web/replay.py
     if app.config["PROXY_FIX_X_FOR"]:
-        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end;
-        # outermost, so that the replay's rate limiting sees the real client too.
+        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end.
+        # Flask's way to add WSGI middleware, which mypy sees as replacing a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"]
         )
