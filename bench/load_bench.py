@@ -124,16 +124,19 @@ def wrk(url: str, duration: int, headers: dict | None = None) -> dict:
     }
 
 
-def scenarios(base: str, units: int) -> list[dict]:
+def scenarios(base: str, units: int, database_url: str) -> list[dict]:
     def get(path: str, headers: dict | None = None):
         request = urllib.request.Request(base + path, headers=headers or {})
         with urllib.request.urlopen(request) as response:
             return response.read(), response.headers
 
+    from api import create_app
     from api.web.pagination import encode_cursor
 
     skipped = units * 4 // 5  # 80,000 of 100,000
-    cursor = encode_cursor("n", (f"unit-{skipped - 1:06d}",))
+    # Cursors are signed with the key in the instance folder, the servers' alike.
+    with create_app({"DATABASE_URL": database_url, **NO_RATE_LIMITS}).app_context():
+        cursor = encode_cursor("n", (f"unit-{skipped - 1:06d}",))
     unit = f"unit-{units // 2:06d}"
     first_page = "/v1/units?page_size=20"
     _body, headers = get(first_page)
@@ -183,7 +186,7 @@ def main() -> int:
         try:
             # Each scenario and its baseline one after the other, so that both see the same
             # machine (other work on it comes and goes); an idle server costs the other nothing.
-            for scenario in scenarios(api_base, options.units):
+            for scenario in scenarios(api_base, options.units, url):
                 url = api_base + scenario["path"]
                 headers = scenario.get("headers", {})
                 try:
