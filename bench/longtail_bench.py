@@ -94,8 +94,18 @@ def fetch_all(base: str, paths: list[str]) -> dict[str, tuple[int, str, bytes]]:
     return answers
 
 
-def get_json(base: str):
-    return lambda path: json.loads(fetch(base, path)[2])
+def get_json(base: str, answers: dict | None = None):
+    """A page's JSON by its path, keeping each answer in `answers` when given."""
+
+    def get(path: str) -> dict:
+        answer = fetch(base, path)
+        if answer[0] != 200:
+            raise SystemExit(f"{path} answered {answer[0]}")
+        if answers is not None:
+            answers[path] = answer
+        return json.loads(answer[2])
+
+    return get
 
 
 def write_paths(name: str, paths: list[str]) -> Path:
@@ -132,9 +142,12 @@ def long_tail(options, url: str, database: Path) -> list[dict]:
         first = f"/v1/units?page_size={PAGE_SIZE}"
         print(f"fetching {len(ids):,} units, their statuses, and crawling up to "
               f"{options.pages:,} pages for the baseline ...", flush=True)  # fmt: skip
-        pages = crawl(get_json(api_base), first, "next", options.pages)
-        answers = {**fetch_all(api_base, items), **fetch_all(api_base, statuses)}
-        answers.update(fetch_all(api_base, pages))
+        answers: dict = {}
+        pages = crawl(get_json(api_base, answers), first, "next", options.pages)
+        if pages[-1] not in answers:  # the crawl stopped at the limit before asking for it
+            answers.update(fetch_all(api_base, pages[-1:]))
+        answers.update(fetch_all(api_base, items))
+        answers.update(fetch_all(api_base, statuses))
         store = DATA / "baseline-answers.pickle"
         store.write_bytes(pickle.dumps(answers))
         scripts = {name: write_paths(name, paths) for name, paths in
