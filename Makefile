@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-dump lint-spec sdk lock
+.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-longtail bench-dump lint-spec sdk lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,11 @@ load: $(DB)
 migrate: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 
+# The server `make run` starts, less its --bind (`make bench` measures the dump through it).
+SERVER := $(BIN)/gunicorn --workers 2 --access-logfile - wsgi:app
+
 run: $(DB)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(SERVER) --bind $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -120,14 +123,24 @@ clean:
 	rm -rf $(VENV) instance build .pytest_cache .ruff_cache $(SDK_DIR)/node_modules
 
 # Benchmarks (separate from the tests), on a generated dataset of 100,000 units (UNITS= to
-# change) in bench/.data/: `make bench` runs the whole issue-7 benchmark, the load scenarios
-# and then the NDJSON dump, and prints every target as met or MISSED.
-bench: bench-load bench-dump
+# change) in bench/.data/: `make bench` runs the repeated requests, the long tail and the
+# in-process NDJSON dump, then prints every target as MET or MISSED (bench/.data/results.json).
+# DURATION= sets wrk's seconds a scenario; ITEMS= the distinct units of the long tail (20,000).
+BENCH_ARGS = --units $(or $(UNITS),100000) $(if $(DURATION),--duration $(DURATION))
 
-# The load benchmark: gunicorn (2 sync workers) with wrk against a bare WSGI baseline. Installs
-# wrk from Debian (apt-get) when it is missing.
+bench: bench-load bench-longtail bench-dump
+	$(BIN)/python bench/report.py
+
+# The load benchmark: gunicorn (2 sync workers) with wrk repeating one URL a scenario, against a
+# bare WSGI baseline. Installs wrk from Debian (apt-get) when it is missing.
 bench-load: $(VENV)/.installed-dev
-	$(BIN)/python bench/load_bench.py --units $(or $(UNITS),100000)
+	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
+
+# Requests nobody asked before (distinct items, statuses, a crawl of pages), against the bare
+# WSGI app serving the same bytes and Datasette, and the whole dump through `make run`'s server.
+bench-longtail: $(VENV)/.installed-dev
+	$(BIN)/python bench/longtail_bench.py $(BENCH_ARGS) $(if $(ITEMS),--items $(ITEMS)) \
+		--server-command "$(SERVER)"
 
 # The full NDJSON dump of units: its time, throughput and peak memory growth.
 bench-dump: $(VENV)/.installed-dev
