@@ -21,6 +21,7 @@ COLLECTIONS = {
     "access-channels": 21,
     "status-notices": 13,
     "notice-versions": 3,
+    "opening-hours": 2,
     "announcements": 1,
     "staff-duties": 8,
 }
