@@ -594,6 +594,7 @@ FORMAT_MEDIA_TYPES = {
     "json": "application/json",
     "geojson": "application/geo+json",
     "jsonld": "application/ld+json",
+    "ttl": "text/turtle",
 }
 
 
