@@ -38,6 +38,9 @@ class Config:
     # folder (instance/cursor-secret), shared by the processes of one host; set the same value
     # on every host. A new key turns every cursor given out before into a 400.
     CURSOR_SECRET = None
+    # The right-hand side of the UIDs of the iCalendar feed's events (`<unit>-<day>-...@this`):
+    # fixed, so that an event keeps its UID whichever host or port serves the feed.
+    CALENDAR_UID_DOMAIN = "social-services-api.invalid"
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -63,6 +66,7 @@ ENVIRONMENT_SETTINGS = {
     "RATE_LIMIT_STORAGE_URL": str,
     "PROXY_FIX_X_FOR": int,
     "CURSOR_SECRET": str,
+    "CALENDAR_UID_DOMAIN": str,
 }
 
 

@@ -13,6 +13,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from schemas.common import (
     AddressSchema,
     Choice,
+    ChoiceFilter,
     Enum,
     HttpUrl,
     IdFilter,
@@ -191,7 +192,7 @@ class AccessChannelQueryArgsSchema(ListArgsSchema):
         "`contact` channels of the services offered there (the unit's `ways_in`).",
         "pakila-work-centre",
     )
-    type = IdFilter("Only channels of this type (`referral`, `phone`, ...).", "referral")
+    type = ChoiceFilter(CHANNEL_TYPES, "Only channels of this type.", "referral")
 
 
 AccessChannelPageSchema = page_of(AccessChannelSchema)

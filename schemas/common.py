@@ -405,9 +405,46 @@ class CommaSeparated(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > MAX_FILTER:
             raise ValidationError(f"At most {MAX_FILTER} characters.")
+        self._check(text)
+        return list(dict.fromkeys(text.split(",")))
+
+    def _check(self, text: str) -> None:
         if not self.pattern.fullmatch(text):
             raise ValidationError(f"Expected comma-separated values: {self.pattern.pattern}")
-        return list(dict.fromkeys(text.split(",")))
+
+
+def one_of(values: tuple[str, ...]) -> str:
+    """The one message for a value outside a closed list, in a filter, a format or a record
+    (marshmallow's `OneOf` says the same)."""
+    return f"Must be one of: {', '.join(values)}."
+
+
+class CommaSeparatedChoices(CommaSeparated):
+    """A comma-separated filter over a closed list (`type=shop,office`): a value outside it is
+    a 400 whose message lists the allowed values. The spec gives the list in the description
+    and as the pattern."""
+
+    def __init__(self, values: tuple[str, ...], **kwargs: Any) -> None:
+        self.choices = values
+        super().__init__("(" + "|".join(re.escape(v) for v in values) + ")", **kwargs)
+
+    def _check(self, text: str) -> None:
+        unknown = [value for value in text.split(",") if value not in self.choices]
+        if unknown:
+            named = ", ".join(repr(value) for value in dict.fromkeys(unknown))
+            raise ValidationError(f"Unknown value {named}. {one_of(self.choices)}")
+
+
+def ChoiceFilter(values: tuple[str, ...], description: str, example: str) -> CommaSeparated:  # noqa: N802
+    """A filter over one of today's values; several are comma-separated (any match)."""
+    known = ", ".join(f"`{v}`" for v in values)
+    return CommaSeparatedChoices(
+        values,
+        metadata={
+            "description": f"{description} One or more of {known}, comma-separated (any match).",
+            "example": example,
+        },
+    )
 
 
 def IdFilter(description: str, example: str) -> CommaSeparated:  # noqa: N802
@@ -483,8 +520,8 @@ def DataDay() -> fields.Date:  # noqa: N802
 
 
 def LanguageFilter() -> CommaSeparated:  # noqa: N802
-    return CommaSeparated(
-        "(fi|sv|en)",
+    return CommaSeparatedChoices(
+        LANGUAGES,
         metadata={
             "description": "Only these languages in LocalizedStrings (comma-separated fi, sv, en).",
             "example": "fi,en",
@@ -557,6 +594,7 @@ FORMAT_MEDIA_TYPES = {
     "json": "application/json",
     "geojson": "application/geo+json",
     "jsonld": "application/ld+json",
+    "ttl": "text/turtle",
 }
 
 
@@ -566,7 +604,7 @@ def Format(*choices: str) -> fields.String:  # noqa: N802
     # A pattern, not an `enum`: generated clients then take a plain string, not a one-off type.
     pattern = f"^({'|'.join(choices)})$"
     return fields.String(
-        validate=Pattern(pattern, error=f"Use one of: {', '.join(choices)}."),
+        validate=Pattern(pattern, error=one_of(choices)),
         metadata={
             "description": f"The representation: {listed}. Default: from `Accept`, else JSON.",
             "pattern": pattern,

@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.common import OutputSchema, Schema
+from schemas.common import Format, OutputSchema, Schema
 from schemas.index import LicenceSchema
 
 
@@ -29,3 +29,7 @@ class DumpListSchema(OutputSchema):
 
 class NoArgsSchema(Schema):
     """No query parameters (an unknown one is a 400)."""
+
+
+class CatalogArgsSchema(Schema):
+    format = Format("jsonld", "ttl", "json")

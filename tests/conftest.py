@@ -309,8 +309,8 @@ def sdk_node_modules() -> Path:
 
 
 def shipped_records(published_only: bool = False) -> int:
-    """How many records the shipped data/ holds (published ones: without opening hours, which
-    are published inside their units)."""
+    """How many records the shipped data/ holds (published ones: those of the collections
+    that the dumps and the change feed carry)."""
     dataset = read_dataset(DATA_DIR)
     if not published_only:
         return sum(len(records) for records in dataset.values())

@@ -8,17 +8,10 @@ import shutil
 import pytest
 from conftest import DATA_DIR, edit_yaml, load_data, shipped_records
 
+from api.store.collections import PUBLISHED
 from api.store.db import db
 
-KINDS = [
-    "organizations",
-    "access-channels",
-    "status-notices",
-    "announcements",
-    "staff-duties",
-    "units",
-    "services",
-]
+KINDS = [kind.name for kind in PUBLISHED]
 
 
 def sync(client, mirror: dict, cursor: str | None, page_size: int = 7) -> str:

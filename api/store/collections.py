@@ -264,7 +264,6 @@ COLLECTIONS: tuple[Collection, ...] = (
         refs={"unit_id": "units"},
         mirrored_refs=("unit_id",),
         scope="write:units",
-        published=False,
     ),
     Collection(
         "announcements",

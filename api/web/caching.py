@@ -45,6 +45,7 @@ COMPRESSIBLE = (
     "application/yaml",
     "text/csv",
     "text/calendar",
+    "text/turtle",
     "text/html",
     "text/javascript",
     "text/plain",

@@ -48,6 +48,7 @@ ERROR_RESPONSES = {
     400: ("BadRequest", "A parameter is malformed, out of range or unknown."),
     404: ("NotFound", "No such record."),
     410: ("Gone", "The record was deleted; the change feed has its tombstone."),
+    406: ("NotAcceptable", "`Accept` allows none of the media types offered; `detail` lists them."),
     500: ("InternalServerError", "Unexpected error; nothing was changed."),
     # The editor API's (api/editor.py)
     401: ("Unauthorized", "No valid bearer token; see `WWW-Authenticate`."),
