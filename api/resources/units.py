@@ -33,8 +33,10 @@ from api.web.http import (
     alternative_response,
     get_or_404,
     negotiated_format,
+    published_or_404,
 )
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.status import (
     MAX_RANGE_DAYS,
     DateRangeArgsSchema,
@@ -113,7 +115,7 @@ def list_units(args: dict) -> dict[str, Any] | Response:
 @blp.response(200, UnitSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnit", responses=alternative_content("Unit", "geojson", "jsonld"))
-def get_unit(args: dict, unit_id: str) -> Unit | Response:
+def get_unit(args: dict, unit_id: str) -> Stored | Response:
     """Get one service unit
 
     The unit with its services, access channels (addresses, phone, fax, web pages, referral
@@ -121,7 +123,7 @@ def get_unit(args: dict, unit_id: str) -> Unit | Response:
     """
     if args.get("as_of"):
         return record_as_of("units", unit_id, args)
-    unit = get_or_404(Unit, unit_id, UNIT_OPTIONS)
+    unit = published_or_404(Unit, unit_id)
     fmt = negotiated_format(args, "geojson", "jsonld")
     return unit if fmt == "json" else alternative_response("units", fmt, unit)
 
