@@ -11,13 +11,13 @@ import shutil
 
 import pytest
 from conftest import DATA_DIR, edit_yaml, empty_database_url, get_all, load_data
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api import create_app
 from api.store.collections import COLLECTIONS, EDITABLE, Collection, iter_records
 from api.store.db import db
 from api.store.generate import generate
-from api.store.models import RecordVersion
+from api.store.models import Change, RecordVersion
 from api.store.tokens import create_token
 from api.store.writes import SET_ELSEWHERE, input_of
 from schemas.common import reset_output_languages, set_output_languages
@@ -260,13 +260,19 @@ def test_a_write_asking_for_one_language_stores_every_language(client, app, admi
 
 def test_a_form_not_stored_yet_is_built_and_the_next_load_stores_it(client, app):
     """A database migrated to stored forms holds none until its next load; until then the
-    items and pages build them as before."""
+    items and pages build them as before. The load stamps them: a record whose published form
+    changed meanwhile (here: its hash says so) gets a new version."""
     kind = BY_KEY["units"]
     served = client.get("/v1/units/pakila-work-centre").json
     page = client.get("/v1/units").json
+    table = kind.model.__table__
     with app.app_context():
-        db.session.execute(kind.model.__table__.update().values(published_form=None))
+        db.session.execute(table.update().values(published_form=None))
+        db.session.execute(
+            table.update().where(table.c.id == "pakila-work-centre").values(content_hash="old")
+        )
         db.session.commit()
+        before = db.session.scalar(select(func.max(Change.seq)))
     assert stale_forms(app, [kind])
     # Another process: nothing remembered.
     other = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"]}).test_client()
@@ -275,3 +281,8 @@ def test_a_form_not_stored_yet_is_built_and_the_next_load_stores_it(client, app)
     report = load_data(app, DATA_DIR)
     assert not report.changed
     assert stale_forms(app) == []
+    with app.app_context():
+        changes = db.session.execute(
+            select(Change.kind, Change.record_id, Change.action).where(Change.seq > before)
+        ).all()
+    assert changes == [("units", "pakila-work-centre", "update")]

@@ -30,8 +30,6 @@ blp = Blueprint(
     "units it leads to. `type` says which fields a channel has.",
 )
 
-CHANNEL_OPTIONS = collection("access-channels").loads
-
 
 @blp.route("")
 @blp.arguments(AccessChannelQueryArgsSchema, location="query")
@@ -48,7 +46,7 @@ def list_access_channels(args: dict) -> dict[str, Any]:
     statement = where_leads_to_unit(statement, args.get("unit_id"))
     statement = where_in(statement, AccessChannel.type, args.get("type"))
     statement = filter_common(statement, AccessChannel, args)
-    return paginate(statement, (AccessChannel.id,), args, CHANNEL_OPTIONS)
+    return paginate(statement, (AccessChannel.id,), args)
 
 
 def where_leads_to_unit(statement: Select, unit_ids: list[str] | None) -> Select:

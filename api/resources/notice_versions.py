@@ -63,7 +63,7 @@ def list_notice_versions(args: dict) -> dict[str, Any]:
     and its statements.
     """
     statement = filter_common(select(NoticeVersion), NoticeVersion, args)
-    return paginate(statement, (NoticeVersion.id,), args, VERSION_OPTIONS)
+    return paginate(statement, (NoticeVersion.id,), args)
 
 
 @blp.route("/<version_id>")

@@ -35,8 +35,6 @@ blp = Blueprint(
     "(referral routes and who may make contact).",
 )
 
-SERVICE_OPTIONS = collection("services").loads
-
 
 @blp.route("")
 @blp.arguments(ServiceQueryArgsSchema, location="query")
@@ -56,7 +54,7 @@ def list_services(args: dict) -> dict[str, Any] | Response:
     statement, rank = where_matches(statement, Service, args.get("q"))
     order = (Service.id,) if rank is None else (rank, Service.id)
     fmt = negotiated_format(args, "jsonld")
-    page = paginate(statement, order, args, SERVICE_OPTIONS)
+    page = paginate(statement, order, args)
     return page if fmt == "json" else alternative_response("services", fmt, page)
 
 

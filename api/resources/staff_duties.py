@@ -25,8 +25,6 @@ blp = Blueprint(
     "them, linked to the services they concern where that is clear.",
 )
 
-DUTY_OPTIONS = collection("staff-duties").loads
-
 
 @blp.route("")
 @blp.arguments(StaffDutyQueryArgsSchema, location="query")
@@ -42,7 +40,7 @@ def list_staff_duties(args: dict) -> dict[str, Any]:
     statement = where_in(statement, StaffDuty.organization_id, args.get("organization_id"))
     statement = where_related(statement, StaffDuty.services, Service.id, args.get("service_id"))
     statement = filter_common(statement, StaffDuty, args)
-    return paginate(statement, collection("staff-duties").sort, args, DUTY_OPTIONS)
+    return paginate(statement, collection("staff-duties").sort, args)
 
 
 @blp.route("/<duty_id>")

@@ -44,8 +44,6 @@ blp = Blueprint(
     "revises.",
 )
 
-NOTICE_OPTIONS = collection("status-notices").loads
-
 
 @blp.route("")
 @blp.arguments(StatusNoticeQueryArgsSchema, location="query")
@@ -73,7 +71,7 @@ def list_status_notices(args: dict) -> dict[str, Any] | Response:
     )
     statement = filter_common(statement, StatusNotice, args)
     fmt = negotiated_format(args, "jsonld")
-    page = paginate(statement, (StatusNotice.id,), args, NOTICE_OPTIONS)
+    page = paginate(statement, (StatusNotice.id,), args)
     return page if fmt == "json" else alternative_response("status-notices", fmt, page)
 
 

@@ -54,8 +54,6 @@ blp = Blueprint(
     "workshops, shops), with the services offered there, every way in, and regular opening hours.",
 )
 
-UNIT_OPTIONS = collection("units").loads
-
 
 @blp.route("")
 @clock_dependent("at", only_with=("state", "include"))
@@ -98,7 +96,7 @@ def list_units(args: dict) -> dict[str, Any] | Response:
     first = squared_distance if squared_distance is not None else rank
     order = (Unit.id,) if first is None else (first, Unit.id)
     fmt = negotiated_format(args, "geojson", "jsonld")
-    page = paginate(statement, order, args, UNIT_OPTIONS)
+    page = paginate(statement, order, args)
     if squared_distance is not None:
         for unit in page["results"]:
             unit.distance_m = round(math.sqrt(unit.squared_distance_m2))

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 from marshmallow import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from api.domain.notices import hours_trusted_until
@@ -278,7 +278,12 @@ def write_dataset(
             for kind, record_id, data in deleted:
                 recorder.add(kind, record_id, "delete", data)
             prune_changes(session, now, retention_days)
-        store_missing_forms(session)
+        else:
+            # Forms not stored yet (a database migrated to stored forms, or forms a migration
+            # cleared because the published form changed): stamped, as versions if changed.
+            missing = {kind.name: missing_forms(session, kind) for kind in stamp_order()}
+            if any(missing.values()):
+                stamp_representations(session, now, recorder, only=missing)
         recorder.flush()
     return report
 
@@ -360,17 +365,20 @@ FORM_BATCH = 500
 
 
 def store_missing_forms(session: Session) -> int:
-    """Store the published form of every record that has none (a database migrated to stored
-    forms, a generated dataset), changing nothing else; return how many."""
+    """Store the published form of every record that has none (a generated dataset), changing
+    nothing else; return how many."""
     stored = 0
     for kind in stamp_order():
         ids = sorted(missing_forms(session, kind))
+        rows: list[dict[str, str]] = []
         for obj in iter_records(session, kind, ids=ids):
-            obj.published_form = kind.form(obj)
-            stored += 1
-            if stored % FORM_BATCH == 0:
-                session.flush()
-        session.flush()
+            rows.append({"id": obj.id, "published_form": kind.form(obj)})
+            if len(rows) == FORM_BATCH:
+                session.execute(update(kind.model), rows)  # by primary key, in one statement
+                stored, rows = stored + len(rows), []
+        if rows:
+            session.execute(update(kind.model), rows)
+            stored += len(rows)
     return stored
 
 
