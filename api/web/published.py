@@ -29,10 +29,6 @@ class Stored:
         self.id = record_id
         self._kind, self._form = kind, form
 
-    @property
-    def kind(self) -> Collection:
-        return self._kind
-
     def _added(self) -> list[str]:
         """The fields a view set on it that its collection's schema publishes."""
         fields = self._kind.published_schema.dump_fields
