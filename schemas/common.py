@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,37 @@ def set_output_languages(languages: tuple[str, ...]) -> Token:
 
 def reset_output_languages(token: Token) -> None:
     _output_languages.reset(token)
+
+
+@contextmanager
+def every_language() -> Iterator[None]:
+    """Dump LocalizedStrings in every language inside the block, whatever `lang=` asked: for
+    what is stored (a record's published form, its history)."""
+    token = set_output_languages(LANGUAGES)
+    try:
+        yield
+    finally:
+        reset_output_languages(token)
+
+
+def only_languages(value: object, languages: tuple[str, ...]) -> object:
+    """What `lang=` does to a published record, applied to one already dumped (a stored form or
+    version): every LocalizedString (an object of the three language keys) keeps `languages`."""
+    if isinstance(value, dict):
+        if value.keys() == _LANGUAGE_KEYS:
+            return _pick(value, languages)
+        return {key: only_languages(item, languages) for key, item in value.items()}
+    if isinstance(value, list):
+        return [only_languages(item, languages) for item in value]
+    return value
+
+
+_LANGUAGE_KEYS = frozenset(LANGUAGES)
+
+
+def _pick(localized: Mapping[str, str | None], languages: tuple[str, ...]) -> dict[str, str | None]:
+    """A LocalizedString with only `languages`, in that order."""
+    return {lang: localized.get(lang) for lang in languages}
 
 
 class Schema(ma.Schema):
@@ -214,7 +246,7 @@ class LocalizedStringSchema(Schema):
         wanted = _output_languages.get()
         if wanted == LANGUAGES:
             return data
-        return {lang: data.get(lang) for lang in wanted}
+        return _pick(data, wanted)
 
     @validates_schema
     def _not_empty_strings(self, data: dict[str, str | None], **_kwargs: object) -> None:

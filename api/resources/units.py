@@ -33,8 +33,10 @@ from api.web.http import (
     alternative_response,
     get_or_404,
     negotiated_format,
+    published_or_404,
 )
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.status import (
     CALENDAR_DAYS_AFTER,
     CALENDAR_DAYS_BEFORE,
@@ -55,8 +57,6 @@ blp = Blueprint(
     description="Service units: every location and sub-location (offices, work centres, "
     "workshops, shops), with the services offered there, every way in, and regular opening hours.",
 )
-
-UNIT_OPTIONS = collection("units").loads
 
 
 @blp.route("")
@@ -100,7 +100,7 @@ def list_units(args: dict) -> dict[str, Any] | Response:
     first = squared_distance if squared_distance is not None else rank
     order = (Unit.id,) if first is None else (first, Unit.id)
     fmt = negotiated_format(args, "geojson", "jsonld")
-    page = paginate(statement, order, args, UNIT_OPTIONS)
+    page = paginate(statement, order, args)
     if squared_distance is not None:
         for unit in page["results"]:
             unit.distance_m = round(math.sqrt(unit.squared_distance_m2))
@@ -117,7 +117,7 @@ def list_units(args: dict) -> dict[str, Any] | Response:
 @blp.response(200, UnitSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnit", responses=alternative_content("Unit", "geojson", "jsonld"))
-def get_unit(args: dict, unit_id: str) -> Unit | Response:
+def get_unit(args: dict, unit_id: str) -> Stored | Response:
     """Get one service unit
 
     The unit with its services, access channels (addresses, phone, fax, web pages, referral
@@ -125,7 +125,7 @@ def get_unit(args: dict, unit_id: str) -> Unit | Response:
     """
     if args.get("as_of"):
         return record_as_of("units", unit_id, args)
-    unit = get_or_404(Unit, unit_id, UNIT_OPTIONS)
+    unit = published_or_404(Unit, unit_id)
     fmt = negotiated_format(args, "geojson", "jsonld")
     return unit if fmt == "json" else alternative_response("units", fmt, unit)
 

@@ -6,15 +6,17 @@ an item that may be gone. The pager is api/web/pagination.py, the pipeline api/w
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import flask_smorest
 from apispec import BasePlugin
 from flask import current_app, request, url_for
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
+from sqlalchemy import select
 from sqlalchemy.orm.interfaces import ORMOption
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -28,6 +30,7 @@ from api.store.history import deletion
 from api.store.models import Record
 from api.web import pagination
 from api.web.pipeline import BaseStep, state
+from api.web.published import Stored, stored, stored_response
 from schemas.access_channels import CHANNEL_SCHEMAS
 from schemas.common import (
     FORMAT_MEDIA_TYPES,
@@ -114,6 +117,27 @@ class Parser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def response(
+        self,
+        status_code: int | str,
+        schema: type[Schema] | Schema | str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Callable[[_F], _F]:
+        """flask-smorest's, and a view's record or page of records read from their stored
+        forms (api.web.published) is answered as stored, not dumped by `schema` again."""
+        document = super().response(status_code, schema, **kwargs)
+        resolved = schema() if isinstance(schema, type) else schema
+        page_schema = resolved if isinstance(resolved, Schema) else None
+
+        def decorator(func: _F) -> _F:
+            @functools.wraps(func)
+            def view(*args: object, **view_args: object) -> object:
+                return stored_response(func(*args, **view_args), page_schema)
+
+            return cast(_F, document(view))
+
+        return decorator
 
     def errors(self, *statuses: int) -> Callable[[_F], _F]:
         """Declare the problem responses an operation can return (400, 404, ...). An item that
@@ -319,14 +343,14 @@ def negotiated_format(args: dict, *choices: str) -> str:
     return next(name for name, media in FORMAT_MEDIA_TYPES.items() if media == best)
 
 
-def alternative_response(kind_name: str, fmt: str, data: dict[str, Any] | Record) -> Response:
+def alternative_response(
+    kind_name: str, fmt: str, data: dict[str, Any] | Record | Stored
+) -> Response:
     """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
     kind = BY_NAME[kind_name]
     page = data if isinstance(data, dict) else None
-    if isinstance(data, dict):
-        records = [kind.dump(obj) for obj in data["results"]]
-    else:
-        records = [kind.dump(data)]
+    items = data["results"] if isinstance(data, dict) else [data]
+    records = [obj.data() if isinstance(obj, Stored) else kind.dump(obj) for obj in items]
     if fmt == "geojson":
         body = feature_collection(records, page) if page else unit_feature(records[0])
     else:
@@ -360,6 +384,16 @@ def get_or_404(model: type[_R], record_id: str, options: Iterable[ORMOption] = (
     if obj is not None:
         return obj
     raise_not_found(model, record_id)
+
+
+def published_or_404(model: type[Record], record_id: str) -> Stored:
+    """The record as stored published (api.web.published), or 410 Gone or 404 as `get_or_404`."""
+    form = db.session.execute(
+        select(model.published_form).where(model.id == record_id)
+    ).one_or_none()
+    if form is None:
+        raise_not_found(model, record_id)
+    return stored(BY_MODEL[model], [(record_id, form[0])])[0]
 
 
 def raise_not_found(model: type[Record], record_id: str) -> NoReturn:
