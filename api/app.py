@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -19,10 +20,15 @@ from api.web.pipeline import Pipeline
 from api.web.ratelimit import RateLimits, limiter_of
 from api.web.replay import Replay
 
+# The spec's description is the guide for third parties (paging, filters, languages, statuses,
+# errors, rate limits, caching, the feed and dumps, HSDS): one Markdown file, which Swagger UI
+# at /docs and the generated clients show.
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
 SPEC_INFO = {
-    "description": "Open data on public social services: service units, opening statuses, "
-    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.",
+    "description": GUIDE.read_text(encoding="utf-8"),
     "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
+    # The data's publisher, as the index names it.
+    "contact": {"name": "City of Helsinki", "url": "https://www.hel.fi/en"},
 }
 # Relative, so the docs' "Try it out" and generated clients talk to whichever host serves the
 # spec; `security: []` says every operation is public (linters want it said).
