@@ -13,7 +13,7 @@ from api.config import Config, from_environment
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
-from api.web import docs, ratelimit, widget
+from api.web import docs, examples, ratelimit, widget
 from api.web.caching import ConditionalGet
 from api.web.http import Api, Languages, PageLinks, PathParameterExamples
 from api.web.pipeline import Pipeline
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.finalize_spec()
     ratelimit.document(api.spec)
+    examples.document(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
     widget.init_app(app)

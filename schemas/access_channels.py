@@ -126,8 +126,7 @@ class OtherChannelSchema(AccessChannelBaseSchema):
     type = fields.String(
         required=True,
         metadata={
-            "description": "Any type but those with their own schema (`referral`, `contact`, "
-            "...).",
+            "description": "Any type but those with their own schema (`referral`, `contact`, ...).",
             "example": "chat",
         },
     )

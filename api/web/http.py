@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, NoReturn, TypeVar
 
 import flask_smorest
+import yaml
 from apispec import BasePlugin
 from flask import current_app, request, url_for
 from marshmallow import RAISE
@@ -40,6 +42,14 @@ from schemas.common import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+
+# The spec as YAML (`make openapi`, /v1/openapi.yaml) is written by PyYAML (YAML 1.1), which
+# writes the string "00099" (a postal code) plain, and YAML 1.2 readers (Redocly, Spectral,
+# openapi-typescript) read that as the number 99. A string of digits is quoted instead.
+for _dumper in (yaml.Dumper, yaml.SafeDumper):
+    _dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    )
 # A download a generated client hands over as bytes (openapi-python-client: a `File`).
 BINARY = {"type": "string", "format": "binary"}
 # The dumps' formats, as the spec publishes them: one path and operation each.
