@@ -21,9 +21,12 @@ from urllib.parse import urlencode
 
 from apispec import APISpec
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from api.store.db import db
 from api.store.loader import load_dataset
+from api.store.tokens import create_token
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 # The answers are asked for at this address, and with this cursor key, so that regenerating
@@ -42,10 +45,16 @@ QUERY = {
 }
 # Path parameters other than the spec's own examples (a smaller dump than all units).
 PATH_VALUES = {"getDumpJson": {"collection": "organizations"}}
-# The problem responses' examples: a component response name and a request that answers it.
-ERRORS = {
-    "BadRequest": "/v1/units?page_size=0",
-    "NotFound": "/v1/units/no-such-unit",
+# The problem responses' examples: a component response name and a request that answers it
+# (a write is sent with an editor token made for the purpose).
+ERRORS: dict[str, dict[str, Any]] = {
+    "BadRequest": {"method": "GET", "request": "/v1/units?page_size=0"},
+    "NotFound": {"method": "GET", "request": "/v1/units/no-such-unit"},
+    "UnprocessableContent": {
+        "method": "POST",
+        "request": "/v1/units",
+        "json": {"id": "pakila-annex", "type": "shops", "name": {"fi": "Pakilan annex"}},
+    },
 }
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -83,12 +92,36 @@ def generate(app: Flask) -> dict[str, Any]:
         response = client.get(request, base_url=BASE_URL)
         assert response.status_code == 200, (request, response.get_data(as_text=True))
         answers[operation_id] = {"request": request, "body": response.get_json(force=True)}
+    with app.app_context():
+        token = editor_token()
     errors = {}
-    for name, request in ERRORS.items():
-        response = client.get(request, base_url=BASE_URL)
-        errors[name] = {"request": request, "body": response.get_json(force=True)}
+    for name, error in ERRORS.items():
+        response = ask(client, error, token)
+        errors[name] = {**error, "body": response.get_json(force=True)}
     loaded_at = client.get("/v1", base_url=BASE_URL).get_json()["last_modified"]
     return {"loaded_at": loaded_at, "operations": answers, "errors": errors}
+
+
+def editor_token() -> str:
+    """An admin token in the current app's database, for the write in `ERRORS`."""
+    session = db.new_session()
+    try:
+        with session.begin():
+            return create_token(session, "spec examples", ["admin"])
+    finally:
+        session.close()
+
+
+def ask(client: FlaskClient, error: dict[str, Any], token: str) -> TestResponse:
+    """Send one of `ERRORS`' requests."""
+    headers = {} if error["method"] == "GET" else {"Authorization": f"Bearer {token}"}
+    return client.open(
+        error["request"],
+        method=error["method"],
+        json=error.get("json"),
+        headers=headers,
+        base_url=BASE_URL,
+    )
 
 
 def write(create_app: Callable[[dict[str, Any]], Flask]) -> None:
@@ -124,7 +157,10 @@ def document(spec: APISpec) -> None:
     for name, answer in [*answers.items(), *examples["errors"].items()]:
         spec.components.example(
             name,
-            {"summary": f"GET {answer['request']} (the shipped data)", "value": answer["body"]},
+            {
+                "summary": f"{answer.get('method', 'GET')} {answer['request']} (the shipped data)",
+                "value": answer["body"],
+            },
         )
     # A write answers the record it wrote: the example of the GET answering the same schema.
     by_schema: dict[str, str] = {}
