@@ -23,6 +23,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from api.formats.exports import FORMATS as DUMP_FORMATS
 from api.formats.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
 from api.problems import Problem, field_error
 from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBLISHED
@@ -52,8 +53,6 @@ for _dumper in (yaml.Dumper, yaml.SafeDumper):
     )
 # A download a generated client hands over as bytes (openapi-python-client: a `File`).
 BINARY = {"type": "string", "format": "binary"}
-# The dumps' formats, as the spec publishes them: one path and operation each.
-DUMP_FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv", "json": "application/json"}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _R = TypeVar("_R", bound=Record)
@@ -283,12 +282,12 @@ class Api(flask_smorest.Api):
         if item is None:
             return
         operation = item["get"]
-        content = operation["responses"]["200"]["content"]
         for fmt, media_type in DUMP_FORMATS.items():
             split = copy.deepcopy(operation)
             split["operationId"] = f"getDump{fmt.capitalize()}"
             split["summary"] = f"Download a whole collection as {fmt.upper()}"
-            schema = content[media_type]["schema"] if fmt == "json" else BINARY
+            json_dump = {"$ref": "#/components/schemas/JsonDump"}
+            schema = json_dump if media_type == "application/json" else BINARY
             split["responses"]["200"]["content"] = {media_type: {"schema": dict(schema)}}
             self.spec._paths[f"/v1/dumps/{{collection}}.{fmt}"] = {
                 **{key: without_fmt(copy.deepcopy(value)) for key, value in item.items()},
