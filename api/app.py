@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api.config import Config, from_environment
+from api.config import PROJECT_ROOT, Config, from_environment
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
@@ -23,7 +22,7 @@ from api.web.replay import Replay
 # The spec's description is the guide for third parties (paging, filters, languages, statuses,
 # errors, rate limits, caching, the feed and dumps, HSDS): one Markdown file, which Swagger UI
 # at /docs and the generated clients show.
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide.md"
+GUIDE = PROJECT_ROOT / "docs" / "guide.md"
 SPEC_INFO = {
     "description": GUIDE.read_text(encoding="utf-8"),
     "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
