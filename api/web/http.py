@@ -254,8 +254,8 @@ class Api(flask_smorest.Api):
     def negotiate_other_representations(self) -> None:
         """`format=` (GeoJSON, JSON-LD, NDJSON) is left out of the operations' parameters: an
         operation's generated client function parses its JSON, and would fail on another body.
-        The server still takes `format=`; the description says so, and the media types stay in
-        the 200 response, for `Accept`."""
+        The server still takes `format=` (and `Accept`, where the parameter says so); the
+        description says how, and the media types stay in the 200 response."""
         for item in self.spec._paths.values():
             for operation in (op for op in item.values() if isinstance(op, dict)):
                 parameters = operation.get("parameters", [])
@@ -267,10 +267,8 @@ class Api(flask_smorest.Api):
                 operation["parameters"] = [p for p in parameters if p not in dropped]
                 operation["description"] = (
                     f"{operation.get('description', '').rstrip()}\n\n"
-                    "**Other representations**, by content negotiation: "
-                    f"{dropped[0]['description']} "
-                    "Send the media type in `Accept`, or add `format=` to the URL. Generated "
-                    "clients read the JSON, so this parameter is not in their signature."
+                    "**Other representations**, by `format=` (left out of the parameters: "
+                    f"generated clients read the JSON): {dropped[0]['description']}"
                 )
 
     def split_dump_formats(self) -> None:
