@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-longtail bench-dump lint-spec sdk lock
+.PHONY: run serve test test-postgres migrate lint format openapi examples load clean bench bench-load bench-longtail bench-dump lint-spec sdk lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,12 @@ format: $(VENV)/.installed-dev
 # openapi.yaml is generated from the code; a test fails when they drift.
 openapi: $(VENV)/.installed
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
+
+# The spec's response examples: real answers over the shipped data (api/web/examples.py), then
+# the spec with them. Run it when data/ or an answer changes (tests/test_examples.py says so).
+examples: $(VENV)/.installed
+	$(BIN)/python -c 'from api import create_app; from api.web import examples; examples.write(create_app)'
+	$(MAKE) openapi
 
 # Node tools pinned in tests/sdk/package-lock.json: the spec linters, openapi-typescript, tsc.
 SDK_DIR := tests/sdk

@@ -8,20 +8,25 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api.config import Config, from_environment
+from api.config import PROJECT_ROOT, Config, from_environment
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
-from api.web import docs, ratelimit, widget
+from api.web import docs, examples, ratelimit, widget
 from api.web.caching import ConditionalGet
 from api.web.http import Api, Languages, PageLinks, PathParameterExamples
 from api.web.pipeline import Pipeline
 from api.web.ratelimit import RateLimits, limiter_of
 
+# The spec's description is the guide for third parties (paging, filters, languages, statuses,
+# errors, rate limits, caching, the feed and dumps, HSDS): one Markdown file, which Swagger UI
+# at /docs and the generated clients show.
+GUIDE = PROJECT_ROOT / "docs" / "guide.md"
 SPEC_INFO = {
-    "description": "Open data on public social services: service units, opening statuses, "
-    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.",
+    "description": GUIDE.read_text(encoding="utf-8"),
     "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
+    # The data's publisher, as the index names it.
+    "contact": {"name": "City of Helsinki", "url": "https://www.hel.fi/en"},
 }
 # Relative, so the docs' "Try it out" and generated clients talk to whichever host serves the
 # spec; `security: []` says every operation is public (linters want it said).
@@ -49,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(module.blp)
     api.finalize_spec()
     ratelimit.document(api.spec)
+    examples.document(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
     widget.init_app(app)

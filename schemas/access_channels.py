@@ -117,6 +117,22 @@ CHANNEL_SCHEMAS: dict[str, type[AccessChannelBaseSchema]] = {
     "distance_service": DistanceServiceChannelSchema,
 }
 CHANNEL_TYPES = tuple(CHANNEL_SCHEMAS)
+
+
+class OtherChannelSchema(AccessChannelBaseSchema):
+    """A channel of a type this version of the spec does not describe yet (the list of types is
+    extensible): the fields every channel has, and whatever its type adds. A client shows its
+    `name` and `description` and keeps going."""
+
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "Any type but those with their own schema (`referral`, `contact`, ...).",
+            "example": "chat",
+        },
+    )
+
+
 _DUMPERS = {kind: schema() for kind, schema in CHANNEL_SCHEMAS.items()}
 
 

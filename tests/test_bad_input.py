@@ -112,7 +112,9 @@ def _newline_cases(client) -> list[tuple[str, str, str]]:
 
 def test_no_query_parameter_takes_what_its_published_pattern_refuses(client):
     cases = _newline_cases(client)
-    assert {"lang", "format", "state", "near", "bbox"} <= {name for _url, name, _ in cases}
+    # `format=` is not a parameter in the spec (generated clients read the JSON): its cases
+    # are in test_a_trailing_newline_in_a_query_parameter_is_400_naming_it's list.
+    assert {"lang", "state", "near", "bbox"} <= {name for _url, name, _ in cases}
     for url, name, value in cases:
         response = client.get(url, query_string={name: value})
         assert response.status_code == 400, (url, name, response.get_data(as_text=True))

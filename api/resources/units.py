@@ -189,7 +189,7 @@ def get_unit_opening_hours(args: dict, unit_id: str) -> dict[str, Any]:
 @blp.arguments(CalendarArgsSchema, location="query")
 @blp.response(
     200,
-    {"type": "string"},
+    {"type": "string", "format": "binary"},
     content_type="text/calendar",
     description="An iCalendar (RFC 5545) feed.",
 )

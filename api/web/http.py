@@ -6,13 +6,16 @@ an item that may be gone. The pager is api/web/pagination.py, the pipeline api/w
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any, NoReturn, TypeVar, cast
 
 import flask_smorest
+import yaml
 from apispec import BasePlugin
 from flask import current_app, request, url_for
 from marshmallow import RAISE, Schema
@@ -22,6 +25,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from api.formats.exports import FORMATS as DUMP_FORMATS
 from api.formats.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
 from api.problems import Problem, field_error
 from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBLISHED
@@ -31,7 +35,7 @@ from api.store.models import Record
 from api.web import pagination
 from api.web.pipeline import BaseStep, state
 from api.web.published import Stored, stored, stored_response
-from schemas.access_channels import CHANNEL_SCHEMAS
+from schemas.access_channels import CHANNEL_SCHEMAS, OtherChannelSchema
 from schemas.common import (
     FORMAT_MEDIA_TYPES,
     LANGUAGES,
@@ -42,6 +46,16 @@ from schemas.common import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+
+# The spec as YAML (`make openapi`, /v1/openapi.yaml) is written by PyYAML (YAML 1.1), which
+# writes the string "00099" (a postal code) plain, and YAML 1.2 readers (Redocly, Spectral,
+# openapi-typescript) read that as the number 99. A string of digits is quoted instead.
+for _dumper in (yaml.Dumper, yaml.SafeDumper):
+    _dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    )
+# A download a generated client hands over as bytes (openapi-python-client: a `File`).
+BINARY = {"type": "string", "format": "binary"}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _R = TypeVar("_R", bound=Record)
@@ -153,6 +167,15 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
+def without_fmt(spec: Any) -> Any:  # noqa: ANN401 - a path item or one of its values
+    """A dump's path item or operation without its `fmt` path parameter."""
+    if isinstance(spec, list):
+        return [p for p in spec if not (isinstance(p, dict) and p.get("name") == "fmt")]
+    if isinstance(spec, dict) and "parameters" in spec:
+        return {**spec, "parameters": without_fmt(spec["parameters"])}
+    return spec
+
+
 class PathParameterExamples(BasePlugin):
     """An apispec plugin: an example for every path parameter Flask's URL rules declare (each
     collection's id from its declaration; the HSDS ids as the view computes them)."""
@@ -223,6 +246,8 @@ class Api(flask_smorest.Api):
         collection; and examples for the path parameters Flask's URL rules declare."""
         self.add_access_channel_union()
         self.add_editor_components()
+        self.negotiate_other_representations()
+        self.split_dump_formats()
         self.spec.components.schema(
             "JsonDump",
             {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
@@ -249,6 +274,47 @@ class Api(flask_smorest.Api):
                 "description": change["properties"]["record"].get("description", ""),
                 "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
                 + [{"type": "null"}],
+            }
+
+    def negotiate_other_representations(self) -> None:
+        """`format=` (GeoJSON, JSON-LD, NDJSON) is left out of the operations' parameters: an
+        operation's generated client function parses its JSON, and would fail on another body.
+        The server still takes `format=` (and `Accept`, where the parameter says so); the
+        description says how, and the media types stay in the 200 response."""
+        for item in self.spec._paths.values():
+            for operation in (op for op in item.values() if isinstance(op, dict)):
+                parameters = operation.get("parameters", [])
+                dropped = [
+                    p for p in parameters if p.get("in") == "query" and p["name"] == "format"
+                ]
+                if not dropped:
+                    continue
+                operation["parameters"] = [p for p in parameters if p not in dropped]
+                operation["description"] = (
+                    f"{operation.get('description', '').rstrip()}\n\n"
+                    "**Other representations**, by `format=` (left out of the parameters: "
+                    f"generated clients read the JSON): {dropped[0]['description']}"
+                )
+
+    def split_dump_formats(self) -> None:
+        """`/v1/dumps/{collection}.{fmt}` as one path per format, each with its own operation
+        and media type (the same view serves them): a generated client then returns the JSON
+        dump parsed and the NDJSON and CSV dumps as files (bytes), instead of parsing a CSV as
+        JSON."""
+        item = self.spec._paths.pop("/v1/dumps/{collection}.{fmt}", None)
+        if item is None:
+            return
+        operation = item["get"]
+        for fmt, media_type in DUMP_FORMATS.items():
+            split = copy.deepcopy(operation)
+            split["operationId"] = f"getDump{fmt.capitalize()}"
+            split["summary"] = f"Download a whole collection as {fmt.upper()}"
+            json_dump = {"$ref": "#/components/schemas/JsonDump"}
+            schema = json_dump if media_type == "application/json" else BINARY
+            split["responses"]["200"]["content"] = {media_type: {"schema": dict(schema)}}
+            self.spec._paths[f"/v1/dumps/{{collection}}.{fmt}"] = {
+                **{key: without_fmt(copy.deepcopy(value)) for key, value in item.items()},
+                "get": without_fmt(split),
             }
 
     def add_editor_components(self) -> None:
@@ -280,11 +346,18 @@ class Api(flask_smorest.Api):
             if name not in self.spec.components.schemas:
                 self.spec.components.schema(name, schema=schema)
             mapping[kind] = f"#/components/schemas/{name}"
+        # The catch-all comes last: generated clients try the members in order, so a type
+        # added after they were generated still parses (as an OtherChannel) instead of failing
+        # the whole page. Its `type` excludes the known ones, so exactly one member matches.
+        self.spec.components.schema("OtherChannel", schema=OtherChannelSchema)
+        other = self.spec.components.schemas["OtherChannel"]
+        other["properties"]["type"]["not"] = {"enum": list(mapping)}
         self.spec.components.schemas["AccessChannel"] = {
             "description": "An access channel. `type` says which of the typed schemas it is; "
+            "a type added later arrives as an `OtherChannel` (the fields every channel has): "
             "clients must tolerate types they do not know.",
-            "oneOf": [{"$ref": ref} for ref in mapping.values()],
-            "discriminator": {"propertyName": "type", "mapping": mapping},
+            "anyOf": [{"$ref": ref} for ref in mapping.values()]
+            + [{"$ref": "#/components/schemas/OtherChannel"}],
         }
 
 
