@@ -40,6 +40,11 @@ class Config:
     # folder (instance/cursor-secret), shared by the processes of one host; set the same value
     # on every host. A new key turns every cursor given out before into a 400.
     CURSOR_SECRET = None
+    # Where the dumps of /v1/dumps are built, once per data version (unset: instance/dumps),
+    # and how many seconds a request waits for a build before a 503 with Retry-After (the build
+    # goes on); keep it well under the server's worker timeout.
+    DUMPS_DIR = None
+    DUMPS_BUILD_WAIT = 10.0
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -66,6 +71,8 @@ ENVIRONMENT_SETTINGS = {
     "RATE_LIMIT_STORAGE_URL": str,
     "PROXY_FIX_X_FOR": int,
     "CURSOR_SECRET": str,
+    "DUMPS_DIR": str,
+    "DUMPS_BUILD_WAIT": float,
 }
 
 

@@ -128,6 +128,33 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
+# A collection's JSON dump (api.formats.exports): where it stands, then the records.
+JSON_DUMP = {
+    "type": "object",
+    "description": "A collection dump: the records as their item endpoint publishes them, "
+    "with the change-feed cursor the dump stands at.",
+    "required": ["collection", "count", "data_version", "change_feed_cursor", "changes", "results"],
+    "properties": {
+        "collection": {"type": "string", "example": "units"},
+        "count": {"type": "integer", "description": "How many records `results` holds."},
+        "data_version": {
+            "type": "integer",
+            "description": "The data version the dump was built from (the change feed's position).",
+        },
+        "change_feed_cursor": {
+            "type": "string",
+            "description": "`/v1/changes?since=<this>` gives every change made after the dump.",
+        },
+        "changes": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "That change-feed URL, relative to the API.",
+        },
+        "results": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 class PathParameterExamples(BasePlugin):
     """An apispec plugin: an example for every path parameter Flask's URL rules declare (each
     collection's id from its declaration; the HSDS ids as the view computes them)."""
@@ -198,10 +225,7 @@ class Api(flask_smorest.Api):
         collection; and examples for the path parameters Flask's URL rules declare."""
         self.add_access_channel_union()
         self.add_editor_components()
-        self.spec.components.schema(
-            "JsonDump",
-            {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
-        )
+        self.spec.components.schema("JsonDump", JSON_DUMP)
         self.spec.components.schema(
             "JsonLdDocument",
             {"type": "object", "description": "A JSON-LD document with an inline @context."},
