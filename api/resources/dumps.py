@@ -276,7 +276,8 @@ def version_folder(app: Flask, version: Version, cursor: str) -> Path:
 
 
 def dumps_root(app: Flask) -> Path:
-    return Path(app.config["DUMPS_DIR"] or Path(app.instance_path) / "dumps")
+    """DUMPS_DIR (a relative one from the working directory), else instance/dumps."""
+    return Path(app.config["DUMPS_DIR"] or Path(app.instance_path) / "dumps").resolve()
 
 
 def current_build(part: str) -> tuple[Path, str]:
