@@ -271,3 +271,25 @@ def test_flask_dumps_build_builds_everything_ahead(app, runner, client, builds):
     for url in ("/v1/dumps/dataset.zip", "/v1/dumps/staff-duties.csv"):
         assert client.get(url).status_code == 200
     assert len(builds) == len(dumps.COLLECTIONS)  # nothing built again
+
+
+def test_a_build_reads_one_snapshot(client, database_url, monkeypatch):
+    """A write committed while a build runs is not in it (it is in the next version's)."""
+    from sqlalchemy import create_engine, text
+
+    original = dumps.write_collection
+
+    def written_meanwhile(session, kind, folder, head):
+        engine = create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE units SET notes = 'written meanwhile' WHERE id = :id"),
+                {"id": "pakila-work-centre"},
+            )
+        engine.dispose()
+        return original(session, kind, folder, head)
+
+    monkeypatch.setattr(dumps, "write_collection", written_meanwhile)
+    body = client.get("/v1/dumps/units.ndjson").data
+    assert client.get(UNIT).json["notes"] == "written meanwhile"  # the write did happen
+    assert b"written meanwhile" not in body
