@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi examples load clean bench bench-load bench-longtail bench-dump lint-spec sdk lock
+.PHONY: run serve serve-command test test-postgres migrate lint format openapi examples load clean bench bench-load bench-longtail bench-dump lint-spec sdk lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,13 @@ lock: $(VENV)/.installed-dev
 	$(LOCK) --extra dev --output-file requirements-dev.lock
 	$(LOCK) --constraints requirements-dev.lock --output-file requirements.lock
 
-# The embedded database, rebuilt from scratch whenever data/ or the models change.
+# The embedded database, rebuilt from scratch whenever data/ or the models change, and its
+# dumps built ahead (requests build them when missing anyway).
 $(DB): $(wildcard data/*.yaml) api/store/models.py $(VENV)/.installed
 	mkdir -p $(dir $(DB))
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	$(BIN)/flask --app wsgi data load
+	$(BIN)/flask --app wsgi dumps build
 
 load: $(DB)
 
@@ -51,11 +53,18 @@ load: $(DB)
 migrate: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 
-# The server `make run` starts, less its --bind (`make bench` measures the dump through it).
-SERVER := $(BIN)/gunicorn --workers 2 --access-logfile - wsgi:app
+# The server `make run` starts, less its --bind: gunicorn, 2 workers of 4 threads each, the
+# access log on stdout. Threaded workers keep telling the master they are alive while they
+# answer, so the worker timeout (30 s) never cuts off a long download; a sync worker is killed by
+# it mid-file. tests/test_dumps_server.py starts exactly this command (`make -s serve-command`),
+# and `make bench` measures the dump through it.
+SERVER := $(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 --access-logfile - wsgi:app
 
 run: $(DB)
 	$(SERVER) --bind $(HOST):$(PORT)
+
+serve-command:
+	@echo '$(SERVER) --bind $(HOST):$(PORT)'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -41,6 +41,11 @@ class Config:
     # The right-hand side of the UIDs of the iCalendar feed's events (`<unit>-<day>-...@this`):
     # fixed, so that an event keeps its UID whichever host or port serves the feed.
     CALENDAR_UID_DOMAIN = "social-services-api.invalid"
+    # Where the dumps of /v1/dumps are built, once per data version (unset: instance/dumps),
+    # and how many seconds a request waits for a build before a 503 with Retry-After (the build
+    # goes on); keep it well under the server's worker timeout.
+    DUMPS_DIR = None
+    DUMPS_BUILD_WAIT = 10.0
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -67,6 +72,8 @@ ENVIRONMENT_SETTINGS = {
     "PROXY_FIX_X_FOR": int,
     "CURSOR_SECRET": str,
     "CALENDAR_UID_DOMAIN": str,
+    "DUMPS_DIR": str,
+    "DUMPS_BUILD_WAIT": float,
 }
 
 

@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,9 @@ os.environ.setdefault("DATA_VERSION_TTL", "0")
 # Cursors are signed with this key rather than one kept in the project's instance folder
 # (tests/test_hardening_http.py tests that one).
 os.environ.setdefault("CURSOR_SECRET", "a key for the test suite only")
+# Dumps are built outside the project's instance folder (the `app` fixture gives each test
+# its own folder; other apps and servers share this one, keyed by data version).
+os.environ.setdefault("DUMPS_DIR", tempfile.mkdtemp(prefix="dumps-"))
 # Deselected when the suite runs a second time on PostgreSQL: they start browsers or build
 # SDKs over a SQLite live server, or are slow property tests of the SQL conditions; the rest
 # of the suite covers every query they make.
@@ -193,8 +197,9 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+def app(database_url, tmp_path):
+    config = {"TESTING": True, "DATABASE_URL": database_url, "DUMPS_DIR": str(tmp_path / "dumps")}
+    app = create_app(config)
     yield app
     db.session.remove()
     db.engine.dispose()

@@ -50,11 +50,25 @@ def test_the_dump_list_names_every_download_with_the_licence(client):
 @pytest.mark.parametrize("collection,total", COLLECTIONS.items())
 def test_ndjson_and_json_dumps_hold_every_record_as_published(client, collection, total):
     lines = client.get(f"/v1/dumps/{collection}.ndjson").data.decode("utf-8").splitlines()
-    records = [json.loads(line) for line in lines]
+    head, *records = [json.loads(line) for line in lines]
     assert len(records) == total
     published = {r["id"]: r for r in get_all(client, f"/v1/{collection}?page_size=500")}
     assert {r["id"]: r for r in records} == published
-    assert json.loads(client.get(f"/v1/dumps/{collection}.json").data) == records
+    cursor = client.get("/v1/changes?page_size=1").json  # any page: its cursor is not the head
+    assert head == {
+        "dump": {
+            "collection": collection,
+            "count": total,
+            "data_version": head["dump"]["data_version"],
+            "change_feed_cursor": head["dump"]["change_feed_cursor"],
+            "changes": f"/v1/changes?since={head['dump']['change_feed_cursor']}",
+        }
+    }
+    assert head["dump"]["change_feed_cursor"] != cursor["cursor"]
+    assert json.loads(client.get(f"/v1/dumps/{collection}.json").data) == {
+        **head["dump"],
+        "results": records,
+    }
 
 
 def test_csv_reads_back_with_a_column_per_language(client):

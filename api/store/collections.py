@@ -397,4 +397,27 @@ def iter_records(
             return
 
 
+def iter_forms(session: AnySession, kind: Collection, batch_size: int = 2000) -> Iterator[str]:
+    """Every record of a collection in its order as its stored published form (JSON text, all
+    languages), in keyset batches that read only the forms and the order's columns; a record
+    whose form is not stored yet (a database migrated before its next load) is built."""
+    columns = kind.sort
+    key: tuple[Any, ...] | None = None
+    while True:
+        statement = select(kind.model.id, kind.model.published_form, *columns).order_by(*columns)
+        if key is not None:
+            after = columns[0] > key[0] if len(columns) == 1 else tuple_(*columns) > tuple_(*key)
+            statement = statement.where(after)
+        rows = list(session.execute(statement.limit(batch_size)))
+        if not rows:
+            return
+        missing = [row[0] for row in rows if row[1] is None]
+        built = {obj.id: kind.form(obj) for obj in iter_records(session, kind, ids=missing)}
+        for row in rows:
+            yield row[1] if row[1] is not None else built[row[0]]
+        key = tuple(rows[-1][2:])
+        if len(rows) < batch_size:
+            return
+
+
 _index()

@@ -309,7 +309,7 @@ def _conditional_get() -> Response | None:
         answer = _not_modified(recent[1])
         if answer is not None:
             return answer
-    version = memory.fresh_version()
+    state().version = version = memory.fresh_version()
     state().etag = _etag_for_request(version[0])
     return _not_modified(version[1])
 

@@ -176,6 +176,33 @@ def without_fmt(spec: Any) -> Any:  # noqa: ANN401 - a path item or one of its v
     return spec
 
 
+# A collection's JSON dump (api.formats.exports): where it stands, then the records.
+JSON_DUMP = {
+    "type": "object",
+    "description": "A collection dump: the records as their item endpoint publishes them, "
+    "with the change-feed cursor the dump stands at.",
+    "required": ["collection", "count", "data_version", "change_feed_cursor", "changes", "results"],
+    "properties": {
+        "collection": {"type": "string", "example": "units"},
+        "count": {"type": "integer", "description": "How many records `results` holds."},
+        "data_version": {
+            "type": "integer",
+            "description": "The data version the dump was built from (the change feed's position).",
+        },
+        "change_feed_cursor": {
+            "type": "string",
+            "description": "`/v1/changes?since=<this>` gives every change made after the dump.",
+        },
+        "changes": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "That change-feed URL, relative to the API.",
+        },
+        "results": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
 class PathParameterExamples(BasePlugin):
     """An apispec plugin: an example for every path parameter Flask's URL rules declare (each
     collection's id from its declaration; the HSDS ids as the view computes them)."""
@@ -248,10 +275,7 @@ class Api(flask_smorest.Api):
         self.add_editor_components()
         self.negotiate_other_representations()
         self.split_dump_formats()
-        self.spec.components.schema(
-            "JsonDump",
-            {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
-        )
+        self.spec.components.schema("JsonDump", JSON_DUMP)
         self.spec.components.schema(
             "JsonLdDocument",
             {"type": "object", "description": "A JSON-LD document with an inline @context."},

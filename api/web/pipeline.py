@@ -38,6 +38,8 @@ class RequestState:
     # for (a history's admin or public body), and whether it is a 304.
     etag: str | None = None
     last_modified: datetime | None = None
+    # The data version (and its time) a body to build is labelled with; a dump is built at it.
+    version: tuple[int, datetime | None] | None = None
     audience: str = ""
     not_modified: bool = False
     # Answers that depend on who asks: private, and varying by Authorization.
