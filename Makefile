@@ -7,7 +7,7 @@ PORT ?= 8000
 DB := instance/social-services.sqlite3
 export DATABASE_URL ?= sqlite:///$(CURDIR)/$(DB)
 
-.PHONY: run serve test test-postgres migrate lint format openapi load clean bench bench-load bench-dump lint-spec sdk lock
+.PHONY: run serve serve-command test test-postgres migrate lint format openapi examples load clean bench bench-load bench-longtail bench-dump lint-spec sdk lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,13 @@ lock: $(VENV)/.installed-dev
 	$(LOCK) --extra dev --output-file requirements-dev.lock
 	$(LOCK) --constraints requirements-dev.lock --output-file requirements.lock
 
-# The embedded database, rebuilt from scratch whenever data/ or the models change.
+# The embedded database, rebuilt from scratch whenever data/ or the models change, and its
+# dumps built ahead (requests build them when missing anyway).
 $(DB): $(wildcard data/*.yaml) api/store/models.py $(VENV)/.installed
 	mkdir -p $(dir $(DB))
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	$(BIN)/flask --app wsgi data load
+	$(BIN)/flask --app wsgi dumps build
 
 load: $(DB)
 
@@ -51,9 +53,19 @@ load: $(DB)
 migrate: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 
+# The server `make run` starts, less its --bind: gunicorn, 2 workers of 4 threads each, the
+# access log on stdout. Threaded workers keep telling the master they are alive while they
+# answer, so the worker timeout (30 s) never cuts off a long download; a sync worker is killed by
+# it mid-file. tests/test_dumps_server.py starts exactly this command (`make -s serve-command`),
+# and `make bench` measures the dump through it.
+SERVER := $(BIN)/gunicorn --workers 2 --worker-class gthread --threads 4 --limit-request-line 8190 \
+	--access-logfile - wsgi:app
+
 run: $(DB)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --limit-request-line 8190 \
-		--access-logfile - wsgi:app
+	$(SERVER) --bind $(HOST):$(PORT)
+
+serve-command:
+	@echo '$(SERVER) --bind $(HOST):$(PORT)'
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -83,6 +95,12 @@ format: $(VENV)/.installed-dev
 # openapi.yaml is generated from the code; a test fails when they drift.
 openapi: $(VENV)/.installed
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
+
+# The spec's response examples: real answers over the shipped data (api/web/examples.py), then
+# the spec with them. Run it when data/ or an answer changes (tests/test_examples.py says so).
+examples: $(VENV)/.installed
+	$(BIN)/python -c 'from api import create_app; from api.web import examples; examples.write(create_app)'
+	$(MAKE) openapi
 
 # Node tools pinned in tests/sdk/package-lock.json: the spec linters, openapi-typescript, tsc.
 SDK_DIR := tests/sdk
@@ -121,14 +139,24 @@ clean:
 	rm -rf $(VENV) instance build .pytest_cache .ruff_cache $(SDK_DIR)/node_modules
 
 # Benchmarks (separate from the tests), on a generated dataset of 100,000 units (UNITS= to
-# change) in bench/.data/: `make bench` runs the whole issue-7 benchmark, the load scenarios
-# and then the NDJSON dump, and prints every target as met or MISSED.
-bench: bench-load bench-dump
+# change) in bench/.data/: `make bench` runs the repeated requests, the long tail and the
+# in-process NDJSON dump, then prints every target as MET or MISSED (bench/.data/results.json).
+# DURATION= sets wrk's seconds a scenario; ITEMS= the distinct units of the long tail (20,000).
+BENCH_ARGS = --units $(or $(UNITS),100000) $(if $(DURATION),--duration $(DURATION))
 
-# The load benchmark: gunicorn (2 sync workers) with wrk against a bare WSGI baseline. Installs
-# wrk from Debian (apt-get) when it is missing.
+bench: bench-load bench-longtail bench-dump
+	$(BIN)/python bench/report.py
+
+# The load benchmark: gunicorn (2 sync workers) with wrk repeating one URL a scenario, against a
+# bare WSGI baseline. Installs wrk from Debian (apt-get) when it is missing.
 bench-load: $(VENV)/.installed-dev
-	$(BIN)/python bench/load_bench.py --units $(or $(UNITS),100000)
+	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
+
+# Requests nobody asked before (distinct items, statuses, a crawl of pages), against the bare
+# WSGI app serving the same bytes and Datasette, and the whole dump through `make run`'s server.
+bench-longtail: $(VENV)/.installed-dev
+	$(BIN)/python bench/longtail_bench.py $(BENCH_ARGS) $(if $(ITEMS),--items $(ITEMS)) \
+		--server-command "$(SERVER)"
 
 # The full NDJSON dump of units: its time, throughput and peak memory growth.
 bench-dump: $(VENV)/.installed-dev

@@ -8,24 +8,25 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api.config import Config, from_environment
+from api.config import PROJECT_ROOT, Config, from_environment
 from api.resources import MODULES
 from api.resources.index import register_plain_routes
 from api.store.db import db
-from api.web import docs, editor, ratelimit, widget
+from api.web import docs, editor, examples, ratelimit, widget
 from api.web.caching import ConditionalGet
 from api.web.http import Api, Languages, PageLinks, PathParameterExamples
 from api.web.pipeline import Pipeline
 from api.web.ratelimit import RateLimits, limiter_of
-from api.web.replay import Replay
 
+# The spec's description is the guide for third parties (paging, filters, languages, statuses,
+# errors, rate limits, caching, the feed and dumps, HSDS): one Markdown file, which Swagger UI
+# at /docs and the generated clients show.
+GUIDE = PROJECT_ROOT / "docs" / "guide.md"
 SPEC_INFO = {
-    "description": "Open data on public social services: service units, opening statuses, "
-    "access channels and staff duties. Data: CC BY 4.0, City of Helsinki.\n\n"
-    "Every parameter has a maximum (`maxLength`, `maxItems`, `maximum`) such that every valid "
-    "request fits in a request line of 8190 bytes; the server (gunicorn) answers a longer "
-    "request line with 414 URI Too Long. Text in a request body holds no NUL character (400).",
+    "description": GUIDE.read_text(encoding="utf-8"),
     "license": {"name": "CC BY 4.0", "identifier": "CC-BY-4.0"},
+    # The data's publisher, as the index names it.
+    "contact": {"name": "City of Helsinki", "url": "https://www.hel.fi/en"},
 }
 # Relative, so the docs' "Try it out" and generated clients talk to whichever host serves the
 # spec; `security: []` says every operation is public (linters want it said).
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.finalize_spec()
     ratelimit.document(api.spec)
     editor.document_writes(api.spec)
+    examples.document(api.spec)
     register_plain_routes(app)
     docs.init_app(app)
     widget.init_app(app)
@@ -65,16 +67,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Every request counts against its client's limit, a 304 too; over it, a 429.
         RateLimits(limiter_of(app)),
         # ETag and Last-Modified from the data version; a 304 without building the body;
-        # after the view, the caching, CORS and licence headers, and compression.
-        ConditionalGet(),
+        # after the view, compression, and the caching, CORS and licence headers.
+        ConditionalGet(app),
         # A collection page's next and previous links as a Link header too.
         PageLinks(),
     ).init_app(app)
-    # Flask's way to add WSGI middleware, which mypy sees as replacing a method.
-    app.wsgi_app = Replay(app, app.wsgi_app)  # type: ignore[method-assign]  # api/web/replay.py
     if app.config["PROXY_FIX_X_FOR"]:
-        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end;
-        # outermost, so that the replay's rate limiting sees the real client too.
+        # Behind N proxies that append to X-Forwarded-For, the client is the Nth from the end.
+        # Flask's way to add WSGI middleware, which mypy sees as replacing a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"]
         )

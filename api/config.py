@@ -19,19 +19,17 @@ class Config:
     # An open-ended statement (a notice, an announcement, a set of opening hours with no end) is
     # trusted for this many days after a source last said it; past that, what it says is unknown.
     KNOWLEDGE_HORIZON_DAYS = 365
-    # Each process may answer a revalidation (304) or repeat an answer it gave, without asking
-    # the database, for this many seconds after it last read the data version (0: ask every
-    # time); and keeps up to this many megabytes of recent answers to repeat (api/replay.py;
-    # 0: none).
+    # Each process may answer a revalidation (304) without asking the database for this many
+    # seconds after it last read the data version (0: ask every time).
     DATA_VERSION_TTL = 1.0
-    RESPONSE_CACHE_MB = 64
     # The editor API's largest request body, in bytes; a larger one gets 413.
     MAX_CONTENT_LENGTH = 1_000_000
-    # Rate limits (api/ratelimit.py): "<count>/<period>", or "off". Reads are GET and HEAD per
-    # client address; writes are the other methods, per bearer token (else per address).
+    # Rate limits (api/web/ratelimit.py): "<count>/<period>", or "off". Reads are GET and HEAD
+    # per client address; writes are the other methods, per bearer token (else per address).
     RATE_LIMIT_READS = "600/minute"
     RATE_LIMIT_WRITES = "120/minute"
-    # Where the counters live; unset: a SQLite file beside a SQLite database, or the database.
+    # Where the counters live, as a `limits` storage URI; unset: in each process's memory.
+    # `redis://host:6379/0` (Redis or Valkey): shared by every process and host using it.
     RATE_LIMIT_STORAGE_URL = None
     # How many proxies in front set X-Forwarded-For (0: trust none; the peer is the client).
     PROXY_FIX_X_FOR = 0
@@ -40,6 +38,14 @@ class Config:
     # folder (instance/cursor-secret), shared by the processes of one host; set the same value
     # on every host. A new key turns every cursor given out before into a 400.
     CURSOR_SECRET = None
+    # The right-hand side of the UIDs of the iCalendar feed's events (`<unit>-<day>-...@this`):
+    # fixed, so that an event keeps its UID whichever host or port serves the feed.
+    CALENDAR_UID_DOMAIN = "social-services-api.invalid"
+    # Where the dumps of /v1/dumps are built, once per data version (unset: instance/dumps),
+    # and how many seconds a request waits for a build before a 503 with Retry-After (the build
+    # goes on); keep it well under the server's worker timeout.
+    DUMPS_DIR = None
+    DUMPS_BUILD_WAIT = 10.0
 
     API_TITLE = "Social services open data API"
     API_VERSION = "1.0.0"
@@ -59,13 +65,15 @@ ENVIRONMENT_SETTINGS = {
     "CHANGES_RETENTION_DAYS": int,
     "KNOWLEDGE_HORIZON_DAYS": int,
     "DATA_VERSION_TTL": float,
-    "RESPONSE_CACHE_MB": int,
     "MAX_CONTENT_LENGTH": int,
     "RATE_LIMIT_READS": str,
     "RATE_LIMIT_WRITES": str,
     "RATE_LIMIT_STORAGE_URL": str,
     "PROXY_FIX_X_FOR": int,
     "CURSOR_SECRET": str,
+    "CALENDAR_UID_DOMAIN": str,
+    "DUMPS_DIR": str,
+    "DUMPS_BUILD_WAIT": float,
 }
 
 

@@ -13,6 +13,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from schemas.common import (
     AddressSchema,
     Choice,
+    ChoiceFilter,
     Enum,
     HttpUrl,
     IdFilter,
@@ -116,6 +117,22 @@ CHANNEL_SCHEMAS: dict[str, type[AccessChannelBaseSchema]] = {
     "distance_service": DistanceServiceChannelSchema,
 }
 CHANNEL_TYPES = tuple(CHANNEL_SCHEMAS)
+
+
+class OtherChannelSchema(AccessChannelBaseSchema):
+    """A channel of a type this version of the spec does not describe yet (the list of types is
+    extensible): the fields every channel has, and whatever its type adds. A client shows its
+    `name` and `description` and keeps going."""
+
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "Any type but those with their own schema (`referral`, `contact`, ...).",
+            "example": "chat",
+        },
+    )
+
+
 _DUMPERS = {kind: schema() for kind, schema in CHANNEL_SCHEMAS.items()}
 
 
@@ -191,7 +208,7 @@ class AccessChannelQueryArgsSchema(ListArgsSchema):
         "`contact` channels of the services offered there (the unit's `ways_in`).",
         "pakila-work-centre",
     )
-    type = IdFilter("Only channels of this type (`referral`, `phone`, ...).", "referral")
+    type = ChoiceFilter(CHANNEL_TYPES, "Only channels of this type.", "referral")
 
 
 AccessChannelPageSchema = page_of(AccessChannelSchema)

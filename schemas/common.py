@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,37 @@ def set_output_languages(languages: tuple[str, ...]) -> Token:
 
 def reset_output_languages(token: Token) -> None:
     _output_languages.reset(token)
+
+
+@contextmanager
+def every_language() -> Iterator[None]:
+    """Dump LocalizedStrings in every language inside the block, whatever `lang=` asked: for
+    what is stored (a record's published form, its history)."""
+    token = set_output_languages(LANGUAGES)
+    try:
+        yield
+    finally:
+        reset_output_languages(token)
+
+
+def only_languages(value: object, languages: tuple[str, ...]) -> object:
+    """What `lang=` does to a published record, applied to one already dumped (a stored form or
+    version): every LocalizedString (an object of the three language keys) keeps `languages`."""
+    if isinstance(value, dict):
+        if value.keys() == _LANGUAGE_KEYS:
+            return _pick(value, languages)
+        return {key: only_languages(item, languages) for key, item in value.items()}
+    if isinstance(value, list):
+        return [only_languages(item, languages) for item in value]
+    return value
+
+
+_LANGUAGE_KEYS = frozenset(LANGUAGES)
+
+
+def _pick(localized: Mapping[str, str | None], languages: tuple[str, ...]) -> dict[str, str | None]:
+    """A LocalizedString with only `languages`, in that order."""
+    return {lang: localized.get(lang) for lang in languages}
 
 
 class Schema(ma.Schema):
@@ -229,7 +261,7 @@ class LocalizedStringSchema(Schema):
         wanted = _output_languages.get()
         if wanted == LANGUAGES:
             return data
-        return {lang: data.get(lang) for lang in wanted}
+        return _pick(data, wanted)
 
     @validates_schema
     def _not_empty_strings(self, data: dict[str, str | None], **_kwargs: object) -> None:
@@ -422,9 +454,47 @@ class CommaSeparated(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if len(text) > self.max_length:
             raise ValidationError(f"At most {self.max_length} characters.")
+        self._check(text)
+        return list(dict.fromkeys(text.split(",")))
+
+    def _check(self, text: str) -> None:
         if not self.pattern.fullmatch(text):
             raise ValidationError(f"Expected comma-separated values: {self.pattern.pattern}")
-        return list(dict.fromkeys(text.split(",")))
+
+
+def one_of(values: tuple[str, ...]) -> str:
+    """The one message for a value outside a closed list, in a filter, a format or a record
+    (marshmallow's `OneOf` says the same)."""
+    return f"Must be one of: {', '.join(values)}."
+
+
+class CommaSeparatedChoices(CommaSeparated):
+    """A comma-separated filter over a closed list (`type=shop,office`): a value outside it is
+    a 400 whose message lists the allowed values. The spec gives the list in the description
+    and as the pattern."""
+
+    def __init__(self, values: tuple[str, ...], **kwargs: Any) -> None:
+        self.choices = values
+        kwargs.setdefault("max_length", len(",".join(values)))  # every value, once
+        super().__init__("(" + "|".join(re.escape(v) for v in values) + ")", **kwargs)
+
+    def _check(self, text: str) -> None:
+        unknown = [value for value in text.split(",") if value not in self.choices]
+        if unknown:
+            named = ", ".join(repr(value) for value in dict.fromkeys(unknown))
+            raise ValidationError(f"Unknown value {named}. {one_of(self.choices)}")
+
+
+def ChoiceFilter(values: tuple[str, ...], description: str, example: str) -> CommaSeparated:  # noqa: N802
+    """A filter over one of today's values; several are comma-separated (any match)."""
+    known = ", ".join(f"`{v}`" for v in values)
+    return CommaSeparatedChoices(
+        values,
+        metadata={
+            "description": f"{description} One or more of {known}, comma-separated (any match).",
+            "example": example,
+        },
+    )
 
 
 def IdFilter(description: str, example: str) -> CommaSeparated:  # noqa: N802
@@ -512,9 +582,8 @@ def DataDay() -> fields.Date:  # noqa: N802
 
 
 def LanguageFilter() -> CommaSeparated:  # noqa: N802
-    return CommaSeparated(
-        "(fi|sv|en)",
-        max_length=len("fi,sv,en"),
+    return CommaSeparatedChoices(
+        LANGUAGES,
         metadata={
             "description": "Only these languages in LocalizedStrings (comma-separated fi, sv, en).",
             "example": "fi,en",
@@ -601,6 +670,7 @@ FORMAT_MEDIA_TYPES = {
     "json": "application/json",
     "geojson": "application/geo+json",
     "jsonld": "application/ld+json",
+    "ttl": "text/turtle",
 }
 
 
@@ -610,7 +680,7 @@ def Format(*choices: str) -> fields.String:  # noqa: N802
     # A pattern, not an `enum`: generated clients then take a plain string, not a one-off type.
     pattern = f"^({'|'.join(choices)})$"
     return fields.String(
-        validate=Pattern(pattern, error=f"Use one of: {', '.join(choices)}."),
+        validate=Pattern(pattern, error=one_of(choices)),
         metadata={
             "description": f"The representation: {listed}. Default: from `Accept`, else JSON.",
             "pattern": pattern,

@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.common import OutputSchema, Schema
+from schemas.common import Choice, Format, OutputSchema, Schema
 from schemas.index import LicenceSchema
 
 
@@ -29,3 +29,29 @@ class DumpListSchema(OutputSchema):
 
 class NoArgsSchema(Schema):
     """No query parameters (an unknown one is a 400)."""
+
+
+class CatalogArgsSchema(Schema):
+    format = Format("jsonld", "ttl", "json")
+
+
+class DumpArgsSchema(Schema):
+    """A dump's variants: CSV with a byte order mark, and with null marked."""
+
+    bom = fields.Boolean(
+        truthy={"true"},
+        falsy={"false"},
+        load_default=False,
+        metadata={
+            "description": "CSV only: `true` starts the file with a UTF-8 byte order mark, so "
+            "that spreadsheets (Excel) read ä, ö and å right.",
+            "example": True,
+        },
+    )
+    nulls = Choice(
+        ("empty", "marked"),
+        "CSV only: how null is written. `empty`: an empty cell, as an empty text is. `marked`: "
+        "the text `NULL`, so that null and an empty text differ (a text that is exactly `NULL` "
+        "then gets a leading `'`, as a formula does).",
+        load_default="empty",
+    )

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from schemas.common import Instant, OutputSchema, Pattern, Schema
+from schemas.common import Instant, OutputSchema, Pattern, Schema, one_of
 
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
@@ -71,7 +71,7 @@ class HsdsPageArgsSchema(Schema):
     )
     format = fields.String(
         load_default="json",
-        validate=Pattern("^(json|ndjson)$", error="Use json or ndjson."),
+        validate=Pattern("^(json|ndjson)$", error=one_of(("json", "ndjson"))),
         metadata={
             "pattern": "^(json|ndjson)$",
             "description": "`json` (default): one Page. `ndjson`: every result, unpaginated, "

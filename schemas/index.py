@@ -53,5 +53,6 @@ class IndexSchema(OutputSchema):
     # marshmallow takes declared fields off the class: this one does not hide Schema.dumps.
     dumps = _link("Full downloads of every collection and of the whole dataset.")  # type: ignore[assignment]
     catalog = _link("DCAT-AP metadata of the dataset, its downloads and this API.")
+    hsds = _link("The same data as an Open Referral HSDS view, with its own conventions.")
     openapi = _link("This API's OpenAPI 3.1 document.")
     docs = _link("Interactive documentation.")

@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.common import (
     Choice,
+    ChoiceFilter,
     DataDay,
     Enum,
     Id,
@@ -97,7 +98,7 @@ class OpeningHoursInputSchema(RecordInputSchema):
 
 class OpeningHoursQueryArgsSchema(ListArgsSchema):
     unit_id = IdFilter("Only the hours of this unit.", "pakila-work-centre")
-    kind = IdFilter("Only `regular` or `exception` hours.", "regular")
+    kind = ChoiceFilter(HOURS_KINDS, "Only hours of this kind.", "regular")
 
 
 OpeningHoursPageSchema = page_of(OpeningHoursSchema)

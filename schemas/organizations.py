@@ -2,6 +2,7 @@
 
 from schemas.common import (
     Choice,
+    ChoiceFilter,
     Enum,
     Format,
     Id,
@@ -38,7 +39,7 @@ class OrganizationInputSchema(RecordInputSchema):
 class OrganizationQueryArgsSchema(ListArgsSchema):
     format = Format("json", "jsonld")
     parent_id = IdFilter("Only organizations under this parent.", "city-of-helsinki")
-    type = IdFilter("Only organizations of this type.", "team")
+    type = ChoiceFilter(ORGANIZATION_TYPES, "Only organizations of this type.", "team")
 
 
 OrganizationPageSchema = page_of(OrganizationSchema)

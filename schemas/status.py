@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
+    LANGUAGES,
     Day,
     Enum,
     Id,
@@ -12,7 +13,9 @@ from schemas.common import (
     ItemArgsSchema,
     Localized,
     OutputSchema,
+    Pattern,
     RefSchema,
+    one_of,
 )
 from schemas.status_notices import DELIVERY_MODES, NOTICE_STATES
 
@@ -248,3 +251,36 @@ class DateRangeArgsSchema(ItemArgsSchema):
                 raise ValidationError("Must not be before start.", "end")
             if (end - start).days >= MAX_RANGE_DAYS:
                 raise ValidationError(f"At most {MAX_RANGE_DAYS} days per call.", "end")
+
+
+# The iCalendar feed's default window: from a week back to about three months ahead.
+CALENDAR_DAYS_BEFORE = 7
+CALENDAR_DAYS_AFTER = 90
+CALENDAR_WINDOW = CALENDAR_DAYS_BEFORE + CALENDAR_DAYS_AFTER
+CALENDAR_LANGUAGE = "^(fi|sv|en)$"
+
+
+class CalendarArgsSchema(DateRangeArgsSchema):
+    # One language, not a list: the feed's texts are in one.
+    lang = fields.String(  # type: ignore[assignment]
+        validate=Pattern(CALENDAR_LANGUAGE, error=one_of(LANGUAGES)),
+        metadata={
+            "description": "The language of the feed's texts (`fi`, `sv` or `en`; default `en`): "
+            "the unit's name, the state and the notices' text. A text the sources do not give "
+            "in it is given in the first of English, Finnish and Swedish they do give, marked "
+            "with its language, e.g. `(in Finnish)`.",
+            "pattern": CALENDAR_LANGUAGE,
+            "example": "fi",
+        },
+    )
+    start = Day(
+        f"First day (default: {CALENDAR_DAYS_BEFORE} days before today in the unit's zone; "
+        f"with only `end`, {CALENDAR_WINDOW} days before `end`).",
+        "2021-03-15",
+    )
+    end = Day(
+        f"Last day, inclusive (default: {CALENDAR_DAYS_AFTER} days after today in the unit's "
+        f"zone; with only `start`, {CALENDAR_WINDOW} days after `start`); at most a year "
+        f"({MAX_RANGE_DAYS} days) per call.",
+        "2021-06-30",
+    )

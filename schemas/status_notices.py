@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from schemas.common import (
     Choice,
+    ChoiceFilter,
     DataDay,
     Enum,
     Format,
@@ -166,7 +167,7 @@ class StatusNoticeQueryArgsSchema(ListArgsSchema):
     format = Format("json", "jsonld")
     unit_id = IdFilter("Only notices concerning this unit.", "pakila-shop-and-pick-up-point")
     service_id = IdFilter("Only notices concerning this service.", "rehabilitating-work-activities")
-    state = IdFilter("Only notices with this state (`closed`, `open`, ...).", "closed")
+    state = ChoiceFilter(NOTICE_STATES, "Only notices with this state.", "closed")
     version_id = IdFilter("Only the statements of this version.", "covid-2021-02")
     active_at = Instant(
         "Only notices in force at this instant, or possibly so where the sources do not fix "

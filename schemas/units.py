@@ -12,7 +12,7 @@ from schemas.access_channels import AccessChannelSchema
 from schemas.common import (
     AddressSchema,
     Choice,
-    CommaSeparated,
+    ChoiceFilter,
     Enum,
     Format,
     Id,
@@ -215,20 +215,16 @@ class UnitQueryArgsSchema(ListArgsSchema):
     service_id = IdFilter("Only units offering this service.", "rehabilitating-work-activities")
     organization_id = IdFilter("Only units of this organization.", "social-rehabilitation-team")
     parent_id = IdFilter("Only sub-units of this unit.", "uusix-workshops")
-    type = IdFilter("Only units of this type (`office`, `shop`, ...).", "shop")
+    type = ChoiceFilter(UNIT_TYPES, "Only units of this type.", "shop")
     open_at = Instant(
         "Only units open to the public at this instant (the status engine's `open_to_public` "
         "is true).",
         "2021-11-15T12:00:00+02:00",
     )
-    state = CommaSeparated(
-        "(" + "|".join(STATUS_STATES) + ")",
-        max_length=len(",".join(STATUS_STATES)),
-        metadata={
-            "description": "Only units whose status at `at` (its first instant) has one of "
-            "these states (comma-separated).",
-            "example": "closed",
-        },
+    state = ChoiceFilter(
+        STATUS_STATES,
+        "Only units whose status at `at` (its first instant) has this state.",
+        "closed",
     )
     at = Instants(
         metadata={
@@ -237,14 +233,11 @@ class UnitQueryArgsSchema(ListArgsSchema):
             "example": ["2021-03-15T10:00:00+02:00"],
         }
     )
-    include = CommaSeparated(
-        "(status)",
-        max_length=len("status"),
-        metadata={
-            "description": "`status`: each unit carries `statuses`, its status at each instant "
-            "of `at`, by the same rules and with the same answer as its `/status`.",
-            "example": "status",
-        },
+    include = ChoiceFilter(
+        ("status",),
+        "`status`: each unit carries `statuses`, its status at each instant of `at`, by the "
+        "same rules and with the same answer as its `/status`.",
+        "status",
     )
     q = SearchText("units", "uusix")
     near = Coordinates(

@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,9 @@ os.environ.setdefault("DATA_VERSION_TTL", "0")
 # Cursors are signed with this key rather than one kept in the project's instance folder
 # (tests/test_hardening_http.py tests that one).
 os.environ.setdefault("CURSOR_SECRET", "a key for the test suite only")
+# Dumps are built outside the project's instance folder (the `app` fixture gives each test
+# its own folder; other apps and servers share this one, keyed by data version).
+os.environ.setdefault("DUMPS_DIR", tempfile.mkdtemp(prefix="dumps-"))
 # Deselected when the suite runs a second time on PostgreSQL: they start browsers or build
 # SDKs over a SQLite live server, or are slow property tests of the SQL conditions; the rest
 # of the suite covers every query they make.
@@ -46,6 +50,8 @@ SQLITE_ONLY_MODULES = (
     "test_sdk.py",
     "test_widget_browser.py",
     "test_status_properties.py",
+    # Its own generated SQLite database whatever the run: on PostgreSQL it would only repeat.
+    "test_dumps_server.py",
 )
 
 
@@ -193,8 +199,9 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+def app(database_url, tmp_path):
+    config = {"TESTING": True, "DATABASE_URL": database_url, "DUMPS_DIR": str(tmp_path / "dumps")}
+    app = create_app(config)
     yield app
     db.session.remove()
     db.engine.dispose()
@@ -309,8 +316,8 @@ def sdk_node_modules() -> Path:
 
 
 def shipped_records(published_only: bool = False) -> int:
-    """How many records the shipped data/ holds (published ones: without opening hours, which
-    are published inside their units)."""
+    """How many records the shipped data/ holds (published ones: those of the collections
+    that the dumps and the change feed carry)."""
     dataset = read_dataset(DATA_DIR)
     if not published_only:
         return sum(len(records) for records in dataset.values())

@@ -65,3 +65,16 @@ def test_a_filter_value_with_a_nul_character_finds_nothing(client):
     assert response.status_code == 200, response.json
     assert response.json["count"] == 0
     assert client.get("/v1/units/pakila%00work-centre").status_code == 404
+
+
+def test_the_index_links_opening_hours_and_the_hsds_view(client):
+    index = client.get("/v1").json
+    assert index["collections"]["opening_hours"] == "http://localhost/v1/opening-hours"
+    assert client.get(index["collections"]["opening_hours"]).json["count"] > 0
+    assert index["hsds"] == "http://localhost/hsds/"
+    assert client.get(index["hsds"]).json["version"].startswith("3.")
+    # Published like every other collection: in the dumps and the change feed too.
+    dumps = {dump["collection"] for dump in client.get("/v1/dumps").json["dumps"]}
+    assert "opening-hours" in dumps
+    feed = client.get("/v1/changes?page_size=500").json["results"]
+    assert "opening-hours" in {change["kind"] for change in feed}

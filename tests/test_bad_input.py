@@ -112,7 +112,9 @@ def _newline_cases(client) -> list[tuple[str, str, str]]:
 
 def test_no_query_parameter_takes_what_its_published_pattern_refuses(client):
     cases = _newline_cases(client)
-    assert {"lang", "format", "state", "near", "bbox"} <= {name for _url, name, _ in cases}
+    # `format=` is not a parameter in the spec (generated clients read the JSON): its cases
+    # are in test_a_trailing_newline_in_a_query_parameter_is_400_naming_it's list.
+    assert {"lang", "state", "near", "bbox"} <= {name for _url, name, _ in cases}
     for url, name, value in cases:
         response = client.get(url, query_string={name: value})
         assert response.status_code == 400, (url, name, response.get_data(as_text=True))
@@ -342,3 +344,61 @@ def test_the_problems_name_no_raw_input_that_cannot_be_encoded(client, admin):
     response = post_raw(client, admin, DUTY_URL, b'{"\\ud800\\u0000": 1}')
     assert response.status_code == 400
     assert re.search(r"\\\\ud800", response.get_data(as_text=True))
+
+
+# --- Enumerated filters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, parameter, allowed",
+    [
+        ("/v1/units?type=shops", "type", "office, work_centre"),
+        ("/v1/units?state=opn", "state", "closed, open, current_clients_only"),
+        ("/v1/units?state=closed,opn", "state", "closed, open, current_clients_only"),
+        ("/v1/access-channels?type=chat", "type", "referral"),
+        ("/v1/status-notices?state=shut", "state", "closed, open"),
+        ("/v1/organizations?type=club", "type", "city, division, team"),
+        ("/v1/opening-hours?kind=weekly", "kind", "regular, exception"),
+        ("/v1/units?lang=de", "lang", "fi, sv, en"),
+        ("/v1/units?format=xml", "format", "json, geojson, jsonld"),
+    ],
+)
+def test_a_value_outside_an_enumerated_filter_is_400_listing_the_allowed_ones(
+    client, url, parameter, allowed
+):
+    response = client.get(url)
+    assert_problem(response, 400, parameter)
+    [message] = [e["message"] for e in response.json["errors"] if e["field"] == parameter]
+    assert "Must be one of: " in message and allowed in message, message
+    assert "^" not in message and "|" not in message  # a list of values, not a regex
+
+
+def _enumerated_query_parameters(client) -> list[tuple[str, str, list[str]]]:
+    """(path, parameter, values) for every query parameter of a GET whose published pattern is
+    a closed list of values, one (`^(a|b)$`) or several comma-separated."""
+    spec = client.get("/v1/openapi.json").json
+    one = re.compile(r"^\^\(([\w|]+)\)\$$")
+    several = re.compile(r"^\^\(([\w|]+)\)\(,\(\1\)\)\*\$$")
+    out = []
+    for path, item in spec["paths"].items():
+        if "{" in path:
+            continue
+        for parameter in item.get("get", {}).get("parameters", []):
+            pattern = parameter.get("schema", {}).get("pattern", "")
+            if match := one.match(pattern) or several.match(pattern):
+                out.append((path, parameter["name"], match.group(1).split("|")))
+    return out
+
+
+def test_every_enumerated_filter_names_its_allowed_values(client):
+    cases = _enumerated_query_parameters(client)
+    assert {"type", "state", "kind", "lang", "format", "include"} <= {c[1] for c in cases}
+    for path, name, values in cases:
+        response = client.get(path, query_string={name: "no_such_value"})
+        assert_problem(response, 400, name)
+        messages = [e["message"] for e in response.json["errors"] if e["field"] == name]
+        assert any(f"Must be one of: {', '.join(values)}." in m for m in messages), (
+            path,
+            name,
+            messages,
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from conftest import PROJECT_ROOT
+
 
 def test_the_docs_page_loads_swagger_ui_and_the_spec_from_this_server(client):
     response = client.get("/docs")
@@ -47,3 +49,49 @@ def test_an_unknown_asset_is_a_problem_404(client):
     response = client.get("/docs/assets/no-such-file.js")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+GUIDE = PROJECT_ROOT / "docs" / "guide.md"
+GUIDE_TOPICS = (
+    "Paging and cursors",
+    "Filters",
+    "Languages and LocalizedString",
+    "Statuses and the badge",
+    "Extensible enumerations",
+    "Errors",
+    "Rate limits and 429",
+    "Caching, ETags and conditional requests",
+    "Change feed and dumps",
+    "HSDS view",
+)
+
+
+def test_the_spec_description_is_the_guide(client):
+    """docs/guide.md, read into `info.description` when the spec is built: what Swagger UI at
+    /docs and generated clients show a third party first."""
+    info = client.get("/v1/openapi.json").json["info"]
+    guide = GUIDE.read_text(encoding="utf-8")
+    assert info["description"] == guide
+    headings = re.findall(r"^## (.+)$", guide, re.MULTILINE)
+    assert set(GUIDE_TOPICS) <= set(headings)
+    for term in (
+        "cursor",
+        "If-None-Match",
+        "If-Match",
+        "Retry-After",
+        "open_to_anyone",
+        "application/problem+json",
+        "since=",
+        "lang=",
+    ):
+        assert term in guide, term
+    assert info["contact"]["name"] and info["contact"]["url"].startswith("https://")
+
+
+def test_the_guide_names_only_parameters_the_units_list_takes(client):
+    """The filters the guide lists for units are parameters of listUnits (or `format=`)."""
+    spec = client.get("/v1/openapi.json").json
+    parameters = {p["name"] for p in spec["paths"]["/v1/units"]["get"]["parameters"]}
+    section = GUIDE.read_text(encoding="utf-8").split("## Filters", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([a-z_]+)(?:=[^`]*)?`", section))
+    assert named - {"format"} <= parameters, named - parameters

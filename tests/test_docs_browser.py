@@ -56,6 +56,9 @@ def test_the_docs_render_every_operation_and_try_it_out_returns_200(server, brow
         assert len(blocks) == len(operations)
         assert sorted(shown) == sorted(operations)
         assert not browser.find_elements(By.CSS_SELECTOR, ".errors-wrapper")
+        # The guide (docs/guide.md, the spec's description) is rendered above the operations.
+        guide = browser.find_elements(By.CSS_SELECTOR, ".information-container .description h2")
+        assert {"Paging and cursors", "Errors", "HSDS view"} <= {h.text for h in guide}
         browser.save_screenshot(str(ARTIFACTS / "docs-operations.png"))
 
         # The listUnits operation: its summary is visible; open it, try it out, execute.

@@ -7,11 +7,15 @@ import csv
 import io
 import json
 import zipfile
+from datetime import date
+from pathlib import Path
 
+import pyshacl
 import pytest
 import rdflib
 from conftest import get_all
-from rdflib.namespace import DCAT, DCTERMS, RDF
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
 
 SDO = rdflib.Namespace("https://schema.org/")
 COLLECTIONS = {
@@ -21,6 +25,7 @@ COLLECTIONS = {
     "access-channels": 21,
     "status-notices": 13,
     "notice-versions": 3,
+    "opening-hours": 2,
     "announcements": 1,
     "staff-duties": 8,
 }
@@ -45,11 +50,25 @@ def test_the_dump_list_names_every_download_with_the_licence(client):
 @pytest.mark.parametrize("collection,total", COLLECTIONS.items())
 def test_ndjson_and_json_dumps_hold_every_record_as_published(client, collection, total):
     lines = client.get(f"/v1/dumps/{collection}.ndjson").data.decode("utf-8").splitlines()
-    records = [json.loads(line) for line in lines]
+    head, *records = [json.loads(line) for line in lines]
     assert len(records) == total
     published = {r["id"]: r for r in get_all(client, f"/v1/{collection}?page_size=500")}
     assert {r["id"]: r for r in records} == published
-    assert json.loads(client.get(f"/v1/dumps/{collection}.json").data) == records
+    cursor = client.get("/v1/changes?page_size=1").json  # any page: its cursor is not the head
+    assert head == {
+        "dump": {
+            "collection": collection,
+            "count": total,
+            "data_version": head["dump"]["data_version"],
+            "change_feed_cursor": head["dump"]["change_feed_cursor"],
+            "changes": f"/v1/changes?since={head['dump']['change_feed_cursor']}",
+        }
+    }
+    assert head["dump"]["change_feed_cursor"] != cursor["cursor"]
+    assert json.loads(client.get(f"/v1/dumps/{collection}.json").data) == {
+        **head["dump"],
+        "results": records,
+    }
 
 
 def test_csv_reads_back_with_a_column_per_language(client):
@@ -213,29 +232,132 @@ def test_the_organization_is_a_government_organization(client):
 # --- DCAT-AP ---------------------------------------------------------------------------------
 
 
-def test_the_catalogue_describes_the_dataset_its_downloads_and_the_api(client):
-    response = client.get("/v1/catalog")
-    graph = graph_of(response)
-    [catalog] = graph.subjects(RDF.type, DCAT.Catalog)
+SHAPES = Path(__file__).parent / "data" / "dcat-ap-3-shapes.ttl"
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "https://www.iana.org/assignments/media-types/"
+VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
+
+
+def catalogue(client, **headers) -> tuple[rdflib.Graph, rdflib.URIRef]:
+    graph = graph_of(client.get("/v1/catalog", headers=headers))
     [dataset] = graph.subjects(RDF.type, DCAT.Dataset)
+    return graph, dataset
+
+
+def test_the_catalogue_describes_the_dataset_its_downloads_and_the_api(client):
+    graph, dataset = catalogue(client)
+    [catalog] = graph.subjects(RDF.type, DCAT.Catalog)
     assert (catalog, DCAT.dataset, dataset) in graph
     assert "social rehabilitation" in str(graph.value(dataset, DCTERMS.title))
     assert graph.value(dataset, DCTERMS.description)
     publisher = graph.value(dataset, DCTERMS.publisher)
-    assert "City of Helsinki" in str(
-        graph.value(publisher, rdflib.URIRef("http://xmlns.com/foaf/0.1/name"))
-    )
+    assert "City of Helsinki" in str(graph.value(publisher, FOAF.name))
     assert graph.value(dataset, DCTERMS.license) == rdflib.URIRef(
         "https://creativecommons.org/licenses/by/4.0/"
     )
-    assert graph.value(dataset, DCTERMS.issued) is not None
-    assert graph.value(dataset, DCTERMS.modified) is not None
     distributions = list(graph.objects(dataset, DCAT.distribution))
-    formats = {str(graph.value(d, DCTERMS["format"])) for d in distributions}
-    assert formats == {"NDJSON", "JSON", "CSV", "ZIP"}
     assert len(distributions) == len(client.get("/v1/dumps").json["dumps"])
     [service] = graph.subjects(RDF.type, DCAT.DataService)
     assert graph.value(service, DCAT.endpointDescription) == rdflib.URIRef(
         "http://localhost/v1/openapi.json"
     )
     assert (service, DCAT.servesDataset, dataset) in graph
+
+
+def test_the_catalogue_has_dcat_aps_recommended_properties(client):
+    graph, dataset = catalogue(client)
+    contact = graph.value(dataset, DCAT.contactPoint)
+    assert (contact, RDF.type, VCARD.Kind) in graph
+    assert graph.value(contact, VCARD.fn) and graph.value(contact, VCARD.hasURL)
+    assert set(graph.objects(dataset, DCTERMS.language)) == {
+        rdflib.URIRef(f"{EU}language/{code}") for code in ("FIN", "SWE", "ENG")
+    }
+    assert graph.value(dataset, DCTERMS.spatial) == rdflib.URIRef(f"{EU}place/FIN_HEL")
+    assert graph.value(dataset, DCAT.theme) == rdflib.URIRef(f"{EU}data-theme/SOCI")
+    assert graph.value(dataset, DCTERMS.accrualPeriodicity) == rdflib.URIRef(f"{EU}frequency/IRREG")
+    for distribution in graph.objects(dataset, DCAT.distribution):
+        file_type = graph.value(distribution, DCTERMS["format"])
+        assert isinstance(file_type, rdflib.URIRef), distribution  # not a plain literal
+        media_type = graph.value(distribution, DCAT.mediaType)
+        if str(distribution).endswith(".ndjson"):  # IANA registers no NDJSON type
+            assert media_type is None
+            assert str(graph.value(file_type, RDFS.label)) == "application/x-ndjson"
+        else:
+            assert isinstance(media_type, rdflib.URIRef) and str(media_type).startswith(IANA)
+    media_types = {str(m) for m in graph.objects(None, DCAT.mediaType)}
+    assert media_types == {f"{IANA}text/csv", f"{IANA}application/json", f"{IANA}application/zip"}
+
+
+def _source_dates(client) -> tuple[list[date], list[date]]:
+    """The days the records say a source said something, and every other day they name."""
+    said, valid = [], []
+    for collection, said_fields, valid_fields in [
+        ("notice-versions", ["published_on"], ["valid_until"]),
+        ("status-notices", ["stated_on"], ["valid_from", "valid_until"]),
+        ("announcements", ["stated_on"], ["valid_from", "valid_until"]),
+        ("opening-hours", ["verified_on"], ["valid_from", "valid_until"]),
+    ]:
+        for record in get_all(client, f"/v1/{collection}?page_size=500"):
+            for names, days in ((said_fields, said), (valid_fields, valid)):
+                days += [date.fromisoformat(record[n]) for n in names if record[n]]
+    return said, valid
+
+
+def test_the_catalogues_dates_are_the_datas_not_the_servers(client):
+    graph, dataset = catalogue(client)
+    said, valid = _source_dates(client)
+    assert graph.value(dataset, DCTERMS.issued).toPython() == min(said)
+    assert graph.value(dataset, DCTERMS.modified).toPython() == max(said)
+    period = graph.value(dataset, DCTERMS.temporal)
+    assert graph.value(period, DCAT.startDate).toPython() == min(said + valid)
+    assert graph.value(period, DCAT.endDate).toPython() == max(said + valid)
+    assert max(said + valid).year == 2021  # the data's years, not the day it was loaded
+
+
+@pytest.mark.parametrize(
+    "query, headers",
+    [
+        ("", {"Accept": "text/turtle"}),
+        ("?format=ttl", {}),
+        ("", {"Accept": "application/ld+json;q=0.5, text/turtle"}),
+    ],
+)
+def test_the_catalogue_in_turtle_is_the_same_graph_as_in_json_ld(client, query, headers):
+    turtle = client.get(f"/v1/catalog{query}", headers=headers)
+    assert turtle.status_code == 200
+    assert turtle.mimetype == "text/turtle"
+    assert "Vary" in turtle.headers and "Accept" in turtle.headers["Vary"]
+    as_turtle = rdflib.Graph().parse(data=turtle.data, format="turtle")
+    as_jsonld, _dataset = catalogue(client)
+    assert len(as_turtle) > 100
+    assert isomorphic(as_turtle, as_jsonld)
+    # The same bytes each time: one strong ETag never names two bodies.
+    assert client.get(f"/v1/catalog{query}", headers=headers).data == turtle.data
+
+
+def test_the_catalogue_is_json_ld_by_default_and_406_for_what_it_does_not_offer(client):
+    assert client.get("/v1/catalog").mimetype == "application/ld+json"
+    assert client.get("/v1/catalog", headers={"Accept": "*/*"}).mimetype == "application/ld+json"
+    plain = client.get("/v1/catalog", headers={"Accept": "application/json"})
+    assert plain.mimetype == "application/json"
+    response = client.get("/v1/catalog", headers={"Accept": "application/rdf+xml"})
+    assert response.status_code == 406
+    assert response.mimetype == "application/problem+json"
+    assert "text/turtle" in response.json["detail"]
+    assert client.get("/v1/catalog?format=rdf").status_code == 400
+
+
+def test_the_catalogue_meets_the_dcat_ap_3_shapes(client):
+    shapes = rdflib.Graph().parse(SHAPES, format="turtle")
+    for headers in ({"Accept": "application/ld+json"}, {"Accept": "text/turtle"}):
+        response = client.get("/v1/catalog", headers=headers)
+        fmt = "turtle" if response.mimetype == "text/turtle" else "json-ld"
+        graph = rdflib.Graph().parse(data=response.data, format=fmt)
+        conforms, _graph, report = pyshacl.validate(graph, shacl_graph=shapes)
+        assert conforms, report
+    # The shapes do bite: without its access URLs and publisher's name, it does not conform.
+    graph.remove((None, DCAT.accessURL, None))
+    graph.remove((None, FOAF.name, None))
+    conforms, _graph, report = pyshacl.validate(graph, shacl_graph=shapes)
+    assert not conforms
+    assert "accessURL" in report and "name" in report

@@ -13,7 +13,6 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import request_started
 from werkzeug.http import http_date
 
 from api import create_app
@@ -57,15 +56,11 @@ def patch_unit(client, editor_token: str, changes: dict, url: str = UNIT):
 @pytest.fixture
 def make_app(database_url):
     """`make_app(**config)` -> another app over the test's database (another process)."""
-    made = []
 
     def make(**config):
-        made.append(create_app({"TESTING": True, "DATABASE_URL": database_url, **config}))
-        return made[-1]
+        return create_app({"TESTING": True, "DATABASE_URL": database_url, **config})
 
     yield make
-    for app in made:
-        app.extensions["ratelimit"].close()
     db.session.remove()
     db.engine.dispose()
 
@@ -127,16 +122,13 @@ def test_a_304_has_the_etag_of_the_compressed_200(client, url, encoding):
     assert client.head(url, headers=accept).headers["ETag"] == etag
 
 
-def test_a_replayed_304_has_the_etag_of_the_compressed_200(make_app):
+def test_a_304_from_the_remembered_version_has_the_etag_of_the_compressed_200(make_app):
     app = make_app(DATA_VERSION_TTL=30)
-    reached: list[str] = []
-    request_started.connect(lambda _sender, **_extra: reached.append("flask"), app, weak=False)
     client = app.test_client()
     accept = {"Accept-Encoding": "gzip"}
     etag = client.get(PAGE, headers=accept).headers["ETag"]
     assert etag.endswith('-gzip"')
     answers = [client.get(PAGE, headers={**accept, "If-None-Match": etag}) for _ in range(2)]
-    assert len(reached) == 2  # the 200 and the first 304; the second 304 was replayed
     assert [(a.status_code, a.headers["ETag"]) for a in answers] == [(304, etag)] * 2
 
 
@@ -357,7 +349,8 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(client, token):
     assert row["phone"].startswith("'+358")  # a phone number too: Excel would compute it
     assert row["longitude"] == "-0.5"  # a number is no formula
     # The other formats carry the values as they are.
-    records = [json.loads(line) for line in client.get("/v1/dumps/units.ndjson").data.splitlines()]
+    lines = client.get("/v1/dumps/units.ndjson").data.splitlines()[1:]  # after the head line
+    records = [json.loads(line) for line in lines]
     record = next(r for r in records if r["id"] == "pakila-work-centre")
     assert (record["name"], record["description"]) == (names, descriptions)
 

@@ -8,14 +8,17 @@ REQUIRE_SYSTEM_TESTS=1. The npm tools are pinned in tests/sdk/package-lock.json.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -221,6 +224,134 @@ def test_the_python_client_gets_a_typed_problem_for_a_missing_unit(sdk, api_clie
     assert "no-such-unit" in problem.detail
 
 
+def test_the_python_client_keeps_values_added_after_it_was_generated(sdk, server):
+    """A new unit type, channel type (`chat`), state or delivery mode must not fail a page."""
+    from social_services_client.models import (
+        OtherChannel,
+        PhoneChannel,
+        StatusNotice,
+        Unit,
+        UnitPage,
+        UnitStatus,
+    )
+
+    raw = httpx.get(f"{server}/v1/units/pakila-work-centre").json()
+    (phone,) = [channel for channel in raw["access_channels"] if channel["type"] == "phone"]
+    chat = {**phone, "id": "pakila-chat", "type": "chat", "handle": "@pakila"}
+    del chat["number"]
+    raw = {**raw, "type": "drop_in_centre", "access_channels": [*raw["access_channels"], chat]}
+
+    unit = Unit.from_dict(raw)
+    assert unit.type_ == "drop_in_centre"
+    parsed = {channel.id: channel for channel in unit.access_channels}
+    assert isinstance(parsed["pakila-chat"], OtherChannel)
+    assert parsed["pakila-chat"].type_ == "chat"
+    assert parsed["pakila-chat"]["handle"] == "@pakila"  # kept, as an additional property
+    assert parsed["pakila-chat"].to_dict() == chat
+    # The known types still come out typed.
+    assert isinstance(parsed[phone["id"]], PhoneChannel)
+    page = UnitPage.from_dict({**httpx.get(f"{server}/v1/units").json(), "results": [raw]})
+    assert page.results[0].access_channels[-1].type_ == "chat"
+
+    at = "2021-02-25T10:00:00+02:00"
+    status = httpx.get(f"{server}/v1/units/pakila-work-centre/status", params={"at": at}).json()
+    assert status["notices"], "the example needs a notice in force"
+    notices = [
+        {**n, "state": "by_appointment_only", "delivery_mode": "hybrid"} for n in status["notices"]
+    ]
+    status = {**status, "state": "by_appointment_only", "notices": notices}
+    parsed_status = UnitStatus.from_dict(status)
+    assert parsed_status.state == "by_appointment_only"
+    assert {notice.state for notice in parsed_status.notices} == {"by_appointment_only"}
+    raw_notice = httpx.get(f"{server}/v1/status-notices/{notices[0]['id']}").json()
+    notice = StatusNotice.from_dict(
+        {**raw_notice, "state": "by_appointment_only", "delivery_mode": "hybrid"}
+    )
+    assert (notice.state, notice.delivery_mode) == ("by_appointment_only", "hybrid")
+
+
+def test_downloads_come_out_of_the_python_client_as_bytes(sdk, api_client, server):
+    """NDJSON and CSV dumps and the iCalendar feed are files; the JSON dump is parsed."""
+    from social_services_client.api.dumps import get_dump_csv, get_dump_json, get_dump_ndjson
+    from social_services_client.api.units import get_unit_opening_hours_calendar
+    from social_services_client.types import File
+
+    ndjson = get_dump_ndjson.sync("units", client=api_client)
+    assert isinstance(ndjson, File)
+    body = ndjson.payload.read()
+    assert body == httpx.get(f"{server}/v1/dumps/units.ndjson").content
+    ids = [json.loads(line)["id"] for line in body.decode().splitlines()]
+    assert "pakila-work-centre" in ids
+
+    csv = get_dump_csv.sync("units", client=api_client)
+    assert isinstance(csv, File)
+    assert csv.payload.read() == httpx.get(f"{server}/v1/dumps/units.csv").content
+
+    records = get_dump_json.sync("units", client=api_client)
+    assert [record["id"] for record in records] == ids
+
+    calendar = get_unit_opening_hours_calendar.sync(
+        "pakila-work-centre", client=api_client, start=date(2021, 3, 1), end=date(2021, 3, 7)
+    )
+    assert isinstance(calendar, File)
+    assert calendar.payload.read().startswith(b"BEGIN:VCALENDAR")
+
+
+def test_other_representations_are_negotiated_outside_the_python_client(
+    sdk, api_client, server, spec
+):
+    """GeoJSON, JSON-LD and NDJSON pages are asked for by `Accept` (or `format=`), which the
+    spec leaves out of the operations, so no generated function can ask for a body it would
+    then fail to parse (`list_units(format_="geojson")` raised KeyError 'results')."""
+    from social_services_client.api.hsds import get_paginated_list_of_services
+    from social_services_client.api.units import get_unit, list_units
+    from social_services_client.models import Unit, UnitPage
+
+    for function in (list_units.sync, get_unit.sync, get_paginated_list_of_services.sync):
+        assert "format_" not in inspect.signature(function).parameters
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                assert "format" not in {p["name"] for p in operation.get("parameters", [])}
+    assert isinstance(list_units.sync(client=api_client, page_size=2), UnitPage)
+    assert isinstance(get_unit.sync("pakila-work-centre", client=api_client), Unit)
+    # The server still offers them, as the spec's 200 media types say.
+    operation = spec["paths"]["/v1/units"]["get"]
+    assert "application/geo+json" in operation["responses"]["200"]["content"]
+    geojson = httpx.get(f"{server}/v1/units", headers={"Accept": "application/geo+json"})
+    assert geojson.headers["Content-Type"].startswith("application/geo+json")
+    assert geojson.json()["type"] == "FeatureCollection"
+    assert httpx.get(f"{server}/v1/units?format=geojson").json() == geojson.json()
+
+
+README_EXAMPLE = re.compile(r"<!-- sdk-example: (\w+) -->\n( *)```\w+\n(.*?)\n\2```", re.DOTALL)
+
+
+def readme_examples() -> dict[str, str]:
+    """The README's generated-client examples: a fenced block after `<!-- sdk-example: ... -->`,
+    dedented by the list item's indentation."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    return {
+        name: "\n".join(line.removeprefix(indent) for line in code.splitlines())
+        for name, indent, code in README_EXAMPLE.findall(text)
+    }
+
+
+def test_the_readme_python_client_example_runs(sdk, server):
+    (code,) = [code for name, code in readme_examples().items() if name == "python"]
+    assert 'base_url="http://127.0.0.1:8000"' in code
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(code.replace("http://127.0.0.1:8000", server), {})  # noqa: S102 - the README's
+    lines = output.getvalue().splitlines()
+    units = httpx.get(
+        f"{server}/v1/units", params={"service_id": "rehabilitating-work-activities"}
+    ).json()["results"]
+    assert lines[:-1] == [f"{u['id']} {u['name']['fi']} {u['type']}" for u in units]
+    status = httpx.get(f"{server}/v1/units/pakila-work-centre/status").json()
+    assert lines[-1] == f"{status['state']} {status['open_to_public']}"
+
+
 # --- TypeScript: openapi-typescript and tsc --strict -----------------------------------------
 
 
@@ -232,13 +363,14 @@ def node_tools() -> Path:
 
 @pytest.fixture(scope="module")
 def typescript_project(node_tools, tmp_path_factory) -> Path:
-    """The generated types and a copy of tests/sdk/example.ts, side by side."""
+    """The generated types and copies of tests/sdk/example.ts and extensible.ts, side by side."""
     directory = tmp_path_factory.mktemp("typescript-sdk")
     result = run(
         [node_tools / "openapi-typescript", OPENAPI, "--output", directory / "schema.d.ts"]
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    shutil.copy(SDK_DIR / "example.ts", directory / "example.ts")
+    for name in ("example.ts", "extensible.ts"):
+        shutil.copy(SDK_DIR / name, directory / name)
     return directory
 
 
@@ -267,6 +399,15 @@ def test_the_typescript_types_have_every_operation_and_named_schemas(typescript_
 
 def test_the_typescript_example_compiles_with_strict_types(node_tools, typescript_project):
     result = run([node_tools / "tsc", *TSC_FLAGS, "--noEmit", "example.ts"], cwd=typescript_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_typescript_types_take_values_added_later(node_tools, typescript_project):
+    """tests/sdk/extensible.ts: a new unit type, state, delivery mode, contact_by and channel
+    type (`chat`) are assignable where the API may send them."""
+    result = run(
+        [node_tools / "tsc", *TSC_FLAGS, "--noEmit", "extensible.ts"], cwd=typescript_project
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

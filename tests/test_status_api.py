@@ -339,12 +339,128 @@ def test_the_calendar_feed_parses_and_matches_the_computed_hours(client):
     assert "Pakila Work Centre" in str(events[0]["SUMMARY"])
 
 
-def test_the_calendar_feed_leaves_out_closed_days(client):
+def events_of(response) -> list:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert body.endswith("\r\n") and "\n" not in body.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+    return list(icalendar.Calendar.from_ical(response.data).walk("VEVENT"))
+
+
+def test_days_a_notice_closes_are_all_day_closed_events_with_the_notice_text(client):
     response = client.get(
         "/v1/units/uusix-workshops/opening-hours.ics?start=2021-07-05&end=2021-07-30"
     )
+    events = events_of(response)
+    # Weekdays and weekends alike: the summer closure closes every day of it.
+    assert [event.decoded("DTSTART") for event in events] == [
+        date(2021, 7, 5) + timedelta(days=n) for n in range(26)
+    ]
+    notice = client.get("/v1/status-notices/covid-2021-summer-closure").json
+    for event in events:
+        assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(days=1)
+        assert str(event["SUMMARY"]) == "Uusix workshops: Closed"
+        description = str(event["DESCRIPTION"])
+        assert notice["text"]["en"] in description
+        assert "covid-2021-summer-closure" not in description  # the text, not the id
+
+
+def test_weekends_the_regular_hours_close_have_no_event(client):
+    events = events_of(
+        client.get("/v1/units/pakila-work-centre/opening-hours.ics?start=2021-03-13&end=2021-03-14")
+    )
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    "lang, name, closed, in_english",
+    [
+        ("fi", "Uusix-verstaat", "Suljettu", "(englanniksi) "),
+        ("sv", "Uusix-verkstäder", "Stängt", "(på engelska) "),
+        ("en", "Uusix workshops", "Closed", ""),
+    ],
+)
+def test_lang_gives_the_feeds_texts_in_that_language(client, lang, name, closed, in_english):
+    url = "/v1/units/uusix-workshops/opening-hours.ics?start=2021-07-05&end=2021-07-05"
+    response = client.get(f"{url}&lang={lang}")
     calendar = icalendar.Calendar.from_ical(response.data)
-    assert list(calendar.walk("VEVENT")) == []
+    assert str(calendar["X-WR-CALNAME"]) == name
+    [event] = events_of(response)
+    assert str(event["SUMMARY"]) == f"{name}: {closed}"
+    assert event["SUMMARY"].params["LANGUAGE"] == lang
+    # The notices are only in English: given in English, marked as such.
+    notice = client.get("/v1/status-notices/covid-2021-summer-closure").json["text"]["en"]
+    assert f"- {in_english}{notice}" in str(event["DESCRIPTION"])
+    assert response.headers["Content-Language"] == lang
+
+
+def test_a_notice_text_in_the_language_asked_is_given_unmarked():
+    from api.domain.status import DayHours, Notice, UnitFacts
+    from api.formats.calendar import opening_hours_calendar
+
+    unit = Unit(id="u", name={"fi": "Yksikkö", "sv": None, "en": "Unit"})
+    unit.modified_at = datetime(2021, 3, 1, tzinfo=UTC)
+    notice = Notice("n", "closed", text={"fi": "Suljettu remontin ajan.", "en": "Closed."})
+    facts = UnitFacts("u", "Europe/Helsinki", notices=(notice,))
+    day = DayHours(date(2021, 3, 15), "closed", [], ["n"], [], [], None)
+    feed = opening_hours_calendar(unit, facts, [day], lang="sv", uid_domain="example.org")
+    [event] = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    # No Swedish: the first of en, fi, sv the record has, marked.
+    assert str(event["SUMMARY"]) == "(på engelska) Unit: Stängt"
+    assert "- (på engelska) Closed." in str(event["DESCRIPTION"])
+    feed = opening_hours_calendar(unit, facts, [day], lang="fi", uid_domain="example.org")
+    [event] = icalendar.Calendar.from_ical(feed).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Yksikkö: Suljettu"
+    assert "- Suljettu remontin ajan." in str(event["DESCRIPTION"])
+    assert str(event["UID"]) == "u-20210315-closed@example.org"
+
+
+def test_event_uids_do_not_depend_on_the_host_that_serves_the_feed(app, client):
+    url = "/v1/units/pakila-work-centre/opening-hours.ics?start=2021-03-15&end=2021-03-21"
+    here = client.get(url)
+    behind_a_proxy = client.get(url, base_url="https://calendar.example.org:8443")
+    assert here.data == behind_a_proxy.data
+    uids = [str(event["UID"]) for event in events_of(here)]
+    assert uids and all(
+        uid.endswith(f"@{app.config['CALENDAR_UID_DOMAIN']}") and "localhost" not in uid
+        for uid in uids
+    )
+    assert uids[0] == "pakila-work-centre-20210315-hours-0800@social-services-api.invalid"
+    # The same day asked in another window or language keeps its UID.
+    other = client.get(
+        "/v1/units/pakila-work-centre/opening-hours.ics?start=2021-03-01&end=2021-03-31&lang=fi"
+    )
+    assert set(uids) <= {str(event["UID"]) for event in events_of(other)}
+
+
+def test_the_calendars_default_window_is_the_one_its_parameters_document(client, monkeypatch):
+    from api.resources import units
+    from schemas.status import CALENDAR_DAYS_AFTER, CALENDAR_DAYS_BEFORE, CALENDAR_WINDOW
+
+    spec = client.get("/v1/openapi.json").json
+    operation = spec["paths"]["/v1/units/{unit_id}/opening-hours.ics"]["get"]
+    described = {p["name"]: p["description"] for p in operation["parameters"]}
+    assert f"{CALENDAR_DAYS_BEFORE} days before today" in described["start"]
+    assert f"{CALENDAR_DAYS_AFTER} days after today" in described["end"]
+    assert f"{CALENDAR_WINDOW} days after `start`" in described["end"]
+    assert (
+        f"{CALENDAR_DAYS_BEFORE} days back and {CALENDAR_DAYS_AFTER} days ahead"
+        in (operation["description"])
+    )
+
+    def days(response) -> list[date]:
+        starts = [event.decoded("DTSTART") for event in events_of(response)]
+        return sorted({s.date() if isinstance(s, datetime) else s for s in starts})
+
+    # A Wednesday whose weeks around have weekday hours: the window shows in the events.
+    monkeypatch.setattr(units, "local_today", lambda facts: date(2021, 4, 14))
+    url = "/v1/units/uusix-workshops/opening-hours.ics"
+    shown = days(client.get(url))
+    assert shown[0] == date(2021, 4, 14) - timedelta(days=CALENDAR_DAYS_BEFORE)
+    assert shown[-1] <= date(2021, 4, 14) + timedelta(days=CALENDAR_DAYS_AFTER)
+    assert shown[-1] >= date(2021, 4, 14) + timedelta(days=CALENDAR_DAYS_AFTER - 3)
+    from_start = days(client.get(f"{url}?start=2021-04-07"))
+    assert from_start == shown
 
 
 def test_the_calendar_feed_rejects_bad_ranges(client):

@@ -97,7 +97,6 @@ def test_the_widget_counts_against_the_rate_limit_like_any_read(database_url):
         assert refused.status_code == 429
         assert refused.mimetype == "application/problem+json"
     finally:
-        app.extensions["ratelimit"].close()
         db.session.remove()
         db.engine.dispose()
 

@@ -41,15 +41,96 @@ def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _name(names: dict[str, str | None]) -> str:
-    return next((name for lang in ("en", "fi", "sv") if (name := names.get(lang))), "")
+# The wording of the feed in each language (the widget's, api/web/widget/v1.js). A text a
+# source does not give in the language asked for is given in the first of FALLBACK_LANGUAGES
+# it has, marked with the language it is in.
+FALLBACK_LANGUAGES = ("en", "fi", "sv")
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "open": "Open",
+        "closed": "Closed",
+        "current_clients_only": "Current clients only",
+        "distance_service": "As a distance service",
+        "new_clients_admitted": "New clients admitted",
+        "new_clients_not_admitted": "No new clients",
+        "activity_not_organised": "Some activities are not organised",
+        "unknown": "Status unknown",
+        "notices": "Notices in force:",
+        "in_fi": "in Finnish",
+        "in_sv": "in Swedish",
+        "in_en": "in English",
+    },
+    "fi": {
+        "open": "Avoinna",
+        "closed": "Suljettu",
+        "current_clients_only": "Vain nykyisille asiakkaille",
+        "distance_service": "Etäpalveluna",
+        "new_clients_admitted": "Uusia asiakkaita otetaan",
+        "new_clients_not_admitted": "Uusia asiakkaita ei oteta",
+        "activity_not_organised": "Osaa toiminnasta ei järjestetä",
+        "unknown": "Tila ei tiedossa",
+        "notices": "Voimassa olevat tiedotteet:",
+        "in_fi": "suomeksi",
+        "in_sv": "ruotsiksi",
+        "in_en": "englanniksi",
+    },
+    "sv": {
+        "open": "Öppet",
+        "closed": "Stängt",
+        "current_clients_only": "Endast för nuvarande klienter",
+        "distance_service": "Som distanstjänst",
+        "new_clients_admitted": "Nya klienter tas emot",
+        "new_clients_not_admitted": "Nya klienter tas inte emot",
+        "activity_not_organised": "En del av verksamheten ordnas inte",
+        "unknown": "Läget okänt",
+        "notices": "Gällande meddelanden:",
+        "in_fi": "på finska",
+        "in_sv": "på svenska",
+        "in_en": "på engelska",
+    },
+}
 
 
-def opening_hours_calendar(unit: Unit, facts: UnitFacts, days: list[DayHours], host: str) -> str:
-    """One VEVENT per opening span; times in UTC so no VTIMEZONE is needed."""
+def in_language(texts: dict[str, str | None], lang: str) -> tuple[str, str] | None:
+    """A LocalizedString's text in `lang`, else in the first fallback language it has, with
+    the language it is in; None where it has none."""
+    for candidate in (lang, *FALLBACK_LANGUAGES):
+        if text := texts.get(candidate):
+            return text, candidate
+    return None
+
+
+def _marked(texts: dict[str, str | None], lang: str) -> str:
+    """The text in `lang`; a fallback is prefixed with the language it is in: "(in Finnish)"."""
+    found = in_language(texts, lang)
+    if found is None:
+        return ""
+    text, found_lang = found
+    return text if found_lang == lang else f"({WORDS[lang]['in_' + found_lang]}) {text}"
+
+
+def _state(state: str, lang: str) -> str:
+    """A state in words; one this version does not know, as its code."""
+    return WORDS[lang].get(state, state.replace("_", " "))
+
+
+def _closes_by_exception(day: DayHours) -> bool:
+    """Closed all day by a notice or an exception period (a holiday, a summer closure), not
+    just by the regular weekly hours (a weekend)."""
+    return day.state == "closed" and bool(day.notice_ids or day.exception_ids)
+
+
+def opening_hours_calendar(
+    unit: Unit, facts: UnitFacts, days: list[DayHours], *, lang: str, uid_domain: str
+) -> str:
+    """One VEVENT per opening span, and an all-day one per day a notice or an exception
+    period closes the unit; times in UTC so no VTIMEZONE is needed. Texts in `lang` (see
+    FALLBACK_LANGUAGES). An event's UID is its unit, day, kind and opening time
+    `@uid_domain`: the same event has the same UID whichever host serves the feed."""
     zone = facts.zone
     stamp = _utc(unit.modified_at)
-    name = _name(unit.name)
+    name = _marked(unit.name, lang)
+    notices = {notice.id: notice for notice in facts.notices}
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -58,25 +139,36 @@ def opening_hours_calendar(unit: Unit, facts: UnitFacts, days: list[DayHours], h
         f"X-WR-CALNAME:{_escape(name)}",
         f"X-WR-TIMEZONE:{facts.timezone}",
     ]
+
+    def event(uid: str, when: list[str], summary: str, day: DayHours) -> list[str]:
+        texts = [_marked(notices[i].text, lang) for i in day.notice_ids if i in notices]
+        description = "\n".join([WORDS[lang]["notices"], *(f"- {t}" for t in texts if t)])
+        out = ["BEGIN:VEVENT", f"UID:{uid}@{uid_domain}", f"DTSTAMP:{stamp}", *when]
+        out.append(f"SUMMARY;LANGUAGE={lang}:{_escape(summary)}")
+        if any(texts):
+            out.append(f"DESCRIPTION;LANGUAGE={lang}:{_escape(description)}")
+        return [*out, "END:VEVENT"]
+
     for day in days:
+        key = f"{unit.id}-{day.date.strftime('%Y%m%d')}"
+        if _closes_by_exception(day):
+            after = day.date + timedelta(days=1)
+            when = [
+                f"DTSTART;VALUE=DATE:{day.date.strftime('%Y%m%d')}",
+                f"DTEND;VALUE=DATE:{after.strftime('%Y%m%d')}",
+                "TRANSP:TRANSPARENT",
+            ]
+            lines += event(f"{key}-closed", when, f"{name}: {_state('closed', lang)}", day)
+            continue
         if day.state == "closed":
             continue
         for span in day.spans:
             start = datetime.combine(day.date, span.opens, tzinfo=zone)
             end_day = day.date + timedelta(days=1) if span.closes_next_day else day.date
             end = datetime.combine(end_day, span.closes, tzinfo=zone)
-            summary = name if day.state == "open" else f"{name} ({day.state.replace('_', ' ')})"
-            description = ", ".join(day.notice_ids)
-            lines += [
-                "BEGIN:VEVENT",
-                f"UID:{unit.id}-{day.date.isoformat()}-{span.opens.strftime('%H%M')}@{host}",
-                f"DTSTAMP:{stamp}",
-                f"DTSTART:{_utc(start)}",
-                f"DTEND:{_utc(end)}",
-                f"SUMMARY:{_escape(summary)}",
-            ]
-            if description:
-                lines.append(f"DESCRIPTION:{_escape('Notices in force: ' + description)}")
-            lines.append("END:VEVENT")
+            summary = name if day.state == "open" else f"{name} ({_state(day.state, lang)})"
+            when = [f"DTSTART:{_utc(start)}", f"DTEND:{_utc(end)}"]
+            uid = f"{key}-hours-{span.opens.strftime('%H%M')}"
+            lines += event(uid, when, summary, day)
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"

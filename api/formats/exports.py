@@ -1,39 +1,62 @@
-"""Bulk exports, streamed: each collection as NDJSON, JSON or CSV, and the whole dataset as one
-zip archive. Generators over keyset batches, so memory stays flat however large the data is.
-No Flask here.
+"""Bulk exports: each collection as NDJSON, JSON and CSV, and the whole dataset as one zip
+archive, written to files (api.resources.dumps builds them once per data version, in one read
+snapshot, and serves them as static files). One pass over each collection's records writes
+every format, in keyset batches, so memory stays flat however large the data is. No Flask here.
 
-Every format writes each record exactly as its item endpoint publishes it (all languages).
-CSV flattens it: a LocalizedString becomes `name_fi`, `name_sv`, `name_en`; an address
+Every format writes each record exactly as its item endpoint publishes it (all languages),
+`dump_records` being the one place records are serialised. NDJSON starts with one line that is
+not a record, `{"dump": {...}}`, and JSON wraps the records in an object with the same fields:
+the collection, the record count, the data version and the change-feed cursor to continue from
+(`/v1/changes?since=<cursor>` brings every change made after the dump).
+
+CSV flattens a record: a LocalizedString becomes `name_fi`, `name_sv`, `name_en`; an address
 `visiting_address_street_address_fi`, ...; a list of ids or URLs one cell, space-separated;
 lists of embedded records (a unit's access channels and opening hours) are left to the
 collections and formats that carry them. A text cell that a spreadsheet would read as a formula
 (it starts with = + - @, a tab or a carriage return) gets a leading apostrophe, phone numbers
-such as `+358 9 ...` too: the other formats carry every value as it is.
+such as `+358 9 ...` too: the other formats carry every value as it is. Null is an empty cell,
+or, in the `nulls` variant, `NULL` (and a text that is exactly `NULL` gets the apostrophe), so
+that null and "" differ; the `bom` variant starts with a UTF-8 byte order mark for Excel.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
+import shutil
 import zipfile
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from marshmallow import Schema, fields
+from sqlalchemy import func, select
 
-from api.store.collections import PUBLISHED, Collection, iter_records
+from api.store.collections import PUBLISHED, Collection, iter_forms
 from api.store.db import AnySession
 from schemas.access_channels import CHANNEL_SCHEMAS, AccessChannelSchema
 
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
+try:  # brotli is optional: a brotli copy of each dump when it is installed
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
 
 FORMATS = {
     "ndjson": "application/x-ndjson",
     "json": "application/json",
     "csv": "text/csv",
 }
+# What a CSV cell holds for null in the `nulls` variant.
+NULL_MARKER = "NULL"
+BOM = codecs.BOM_UTF8
+# The precompressed copies of every served file, by content coding, and their suffixes.
+ENCODINGS = {"gzip": ".gz", **({"br": ".br"} if brotli is not None else {})}
+ARCHIVE = "dataset.zip"
+CHUNK = 1 << 16
 
 
 def to_json_line(record: dict) -> str:
@@ -41,23 +64,39 @@ def to_json_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def records(session: AnySession, kind: Collection) -> Iterator[dict]:
-    for obj in iter_records(session, kind):
-        yield kind.dump(obj)
+def dump_records(session: AnySession, kind: Collection) -> Iterator[dict]:
+    """Every record of `kind` as its item endpoint publishes it (all languages): the one
+    serialisation all dumps share, read from the records' stored published forms."""
+    for form in iter_forms(session, kind):
+        yield json.loads(form)
 
 
-def ndjson(session: AnySession, kind: Collection) -> Iterator[str]:
-    for record in records(session, kind):
-        yield to_json_line(record) + "\n"
+@dataclass(frozen=True)
+class Head:
+    """Where a build of the dumps stands: the data version of its snapshot and the change-feed
+    cursor of that version (what /v1/changes gives for it)."""
+
+    data_version: int
+    change_feed_cursor: str
+
+    def fields(self, kind: Collection, count: int) -> dict:
+        return {
+            "collection": kind.name,
+            "count": count,
+            "data_version": self.data_version,
+            "change_feed_cursor": self.change_feed_cursor,
+            "changes": f"/v1/changes?since={self.change_feed_cursor}",
+        }
 
 
-def json_array(session: AnySession, kind: Collection) -> Iterator[str]:
-    yield "["
-    first = True
-    for record in records(session, kind):
-        yield ("" if first else ",") + to_json_line(record)
-        first = False
-    yield "]\n"
+def file_name(collection: str, fmt: str, bom: bool = False, nulls: str = "empty") -> str:
+    """The name of one dump in a build's folder: `units.ndjson`, `units.bom.nulls.csv`."""
+    parts = [collection]
+    if bom:
+        parts.append("bom")
+    if nulls == "marked":
+        parts.append("nulls")
+    return ".".join([*parts, fmt])
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -96,94 +135,117 @@ def csv_columns(kind: Collection) -> list[tuple[str, tuple]]:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text_cell(text: str) -> str:
-    """`text` as a spreadsheet shows it, never as a formula it runs."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+def _text_cell(text: str, null: str | None) -> str:
+    """`text` as a spreadsheet shows it, never as a formula it runs, nor as the null marker."""
+    return "'" + text if text.startswith(FORMULA_STARTS) or text == null else text
 
 
-def _cell(record: dict, path: tuple) -> object:
+def _cell(record: dict, path: tuple, null: str | None) -> object:
+    """One cell; `null` is what null becomes (None: an empty cell, like "")."""
     value: object = record
     for key in path:
         if not isinstance(value, dict):
-            return ""
+            return null or ""
         value = value.get(key)
     if value is None:
-        return ""
+        return null or ""
     if isinstance(value, list):
-        return _text_cell(" ".join(str(item) for item in value))
+        return _text_cell(" ".join(str(item) for item in value), null)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return _text_cell(value) if isinstance(value, str) else value
+    return _text_cell(value, null) if isinstance(value, str) else value
 
 
-def csv_rows(session: AnySession, kind: Collection) -> Iterator[str]:
+class _CsvFile:
+    """A CSV dump being written: the header row first, then a row per record."""
+
+    def __init__(self, file: IO[str], columns: list[tuple[str, tuple]], null: str | None) -> None:
+        self.writer = csv.writer(file, lineterminator="\r\n")
+        self.columns, self.null = columns, null
+        self.writer.writerow([name for name, _path in columns])
+
+    def write(self, record: dict) -> None:
+        self.writer.writerow([_cell(record, path, self.null) for _name, path in self.columns])
+
+
+# --- Building ----------------------------------------------------------------------------------
+
+
+def write_collection(session: AnySession, kind: Collection, folder: Path, head: Head) -> None:
+    """Every dump of `kind` into `folder`, from one pass over its records: NDJSON, JSON, CSV
+    (null as an empty cell, and as NULL), the CSVs again with a byte order mark, and a gzip
+    (and brotli) copy of each."""
+    count = session.scalar(select(func.count()).select_from(kind.model)) or 0
+    heading = head.fields(kind, count)
     columns = csv_columns(kind)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([name for name, _path in columns])
-    yield buffer.getvalue()
-    for record in records(session, kind):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(record, path) for _name, path in columns])
-        yield buffer.getvalue()
+    with ExitStack() as files:
+
+        def open_text(name: str) -> IO[str]:
+            return files.enter_context(
+                open(folder / name, "w", encoding="utf-8", newline="", buffering=CHUNK)
+            )
+
+        ndjson = open_text(file_name(kind.name, "ndjson"))
+        ndjson.write(to_json_line({"dump": heading}) + "\n")
+        array = open_text(file_name(kind.name, "json"))
+        array.write(to_json_line(heading)[:-1] + ',"results":[')
+        tables = [
+            _CsvFile(open_text(file_name(kind.name, "csv", nulls=nulls)), columns, null)
+            for nulls, null in (("empty", None), ("marked", NULL_MARKER))
+        ]
+        first = True
+        for record in dump_records(session, kind):
+            line = to_json_line(record)
+            ndjson.write(line + "\n")
+            array.write(line if first else "," + line)
+            first = False
+            for table in tables:
+                table.write(record)
+        array.write("]}\n")
+    for nulls in ("empty", "marked"):
+        plain = folder / file_name(kind.name, "csv", nulls=nulls)
+        with (
+            open(plain, "rb") as source,
+            open(folder / file_name(kind.name, "csv", bom=True, nulls=nulls), "wb") as target,
+        ):
+            target.write(BOM)
+            shutil.copyfileobj(source, target, CHUNK)
+    for fmt, bom, nulls in served_variants():
+        _compress_copies(folder / file_name(kind.name, fmt, bom, nulls))
 
 
-def stream(session: AnySession, kind: Collection, fmt: str) -> Iterator[str]:
-    return {"ndjson": ndjson, "json": json_array, "csv": csv_rows}[fmt](session, kind)
+def served_variants() -> list[tuple[str, bool, str]]:
+    """(format, bom, nulls) of every dump of a collection."""
+    return [("ndjson", False, "empty"), ("json", False, "empty")] + [
+        ("csv", bom, nulls) for bom in (False, True) for nulls in ("empty", "marked")
+    ]
 
 
-# --- The whole dataset -----------------------------------------------------------------------
+def _compress_copies(path: Path) -> None:
+    for encoding, suffix in ENCODINGS.items():
+        with open(path, "rb") as source, open(f"{path}{suffix}", "wb") as target:
+            compress = _compressor(encoding)
+            for chunk in iter(lambda: source.read(CHUNK), b""):
+                target.write(compress(chunk))
+            target.write(compress(None))
 
 
-class _Pipe(io.RawIOBase):
-    """A write-only file whose bytes are collected for a generator to hand on."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: ReadableBuffer) -> int:
-        chunk = bytes(data)
-        self.chunks.append(chunk)
-        return len(chunk)
-
-    def drain(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
+def _compressor(encoding: str) -> Callable[[bytes | None], bytes]:
+    """A function that compresses each chunk it is given, and flushes when given None."""
+    if encoding == "br":
+        packer = brotli.Compressor(quality=5)
+        return lambda chunk: packer.finish() if chunk is None else packer.process(chunk)
+    deflate = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return lambda chunk: deflate.flush() if chunk is None else deflate.compress(chunk)
 
 
-def archive(session: AnySession, readme: str) -> Iterator[bytes]:
-    """A zip of every collection as NDJSON and CSV, with a README carrying the licence and the
-    attribution, written as it streams (no seeking, so no temporary file)."""
-    pipe = _Pipe()
-    with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        with bundle.open("README.txt", mode="w") as entry:
-            entry.write(readme.encode("utf-8"))
-        yield pipe.drain()
+def write_archive(path: Path, folders: dict[str, Path], readme: str) -> None:
+    """The whole dataset as one zip at `path`, from each collection's NDJSON and CSV files in
+    `folders` (by collection, all of one data version), with a README carrying the licence, the
+    attribution and the cursor."""
+    with zipfile.ZipFile(path, mode="w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("README.txt", readme)
         for kind in PUBLISHED:
             for fmt in ("ndjson", "csv"):
-                with bundle.open(f"{kind.name}.{fmt}", mode="w", force_zip64=True) as entry:
-                    for chunk in _batched(stream(session, kind, fmt)):
-                        entry.write(chunk)
-                        data = pipe.drain()
-                        if data:
-                            yield data
-                yield pipe.drain()
-    yield pipe.drain()
-
-
-def _batched(chunks: Iterable[str], size: int = 1 << 16) -> Iterator[bytes]:
-    pending: list[str] = []
-    length = 0
-    for chunk in chunks:
-        pending.append(chunk)
-        length += len(chunk)
-        if length >= size:
-            yield "".join(pending).encode("utf-8")
-            pending, length = [], 0
-    if pending:
-        yield "".join(pending).encode("utf-8")
+                name = file_name(kind.name, fmt)
+                bundle.write(folders[kind.name] / name, name)

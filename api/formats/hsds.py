@@ -1,8 +1,9 @@
 """Our records as Open Referral HSDS 3.1 objects: plain functions, no Flask.
 
-The `/hsds` profile (api/resources/hsds.py) gathers a `Snapshot` (the records, and the
-opening-status engine's verdicts at one instant) and these functions turn it into HSDS
-dictionaries. The mapping, field by field, and the reasons for it are in docs/hsds.md.
+The `/hsds` profile (api/resources/hsds.py) gathers a `Snapshot` (the records one response
+maps, and the opening-status engine's verdicts at one instant that they need) and these
+functions turn it into HSDS dictionaries. The mapping, field by field, and the reasons for it
+are in docs/hsds.md.
 
 - Ids are UUIDs, `uuid5(NAMESPACE, "<kind>/<our id>")`, so they never change while our ids
   don't, and anyone can recompute them.
@@ -95,11 +96,14 @@ def _instant(value: datetime) -> str:
 
 @dataclass
 class Snapshot:
-    """Everything the mapping reads: the records, and the engine's verdicts at `at`.
+    """What the mapping reads for one response: the records it maps (not the whole dataset),
+    and the engine's verdicts at `at`.
 
-    `unit_status` is each unit's status (all notices); `service_status` is the status of each
-    (unit, service) pair, counting only notices that concern that service; `named_notices`
-    are the notices in force at `at` that name the service."""
+    `unit_status` is a unit's status (all notices); `service_status` is the status of a
+    (unit, service) pair, counting only notices that concern that service; `offered_at` is the
+    number of units offering each service; `named_notices` are the notices in force at `at`
+    that name the service. A unit no notice targets has no verdict in either map: it has no
+    notices, so nothing closes it by notice and it adds nothing to an alert."""
 
     at: datetime
     organizations: list[Organization]
@@ -109,11 +113,10 @@ class Snapshot:
     duties: list[StaffDuty]
     unit_status: dict[str, Status]
     service_status: dict[tuple[str, str], Status]
+    offered_at: dict[str, int] = field(default_factory=dict)
     named_notices: dict[str, list[Notice]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.unit_by_id = {unit.id: unit for unit in self.units}
-        self.service_by_id = {service.id: service for service in self.services}
         self.organization_by_id = {org.id: org for org in self.organizations}
         self.units_of: defaultdict[str, list[Unit]] = defaultdict(list)
         for unit in self.units:
@@ -124,14 +127,9 @@ class Snapshot:
         self.duties_of: defaultdict[str, list[StaffDuty]] = defaultdict(list)
         for duty in sorted(self.duties, key=lambda d: (d.organization_id, d.position)):
             self.duties_of[duty.organization_id].append(duty)
-
-    def pairs(self) -> list[tuple[Unit, Service]]:
-        """Every (unit, service) pair: a service_at_location each, ordered by ids."""
-        return [
-            (unit, self.service_by_id[service.id])
-            for unit in self.units
-            for service in unit.services
-        ]
+        self.statuses_of: defaultdict[str, list[Status]] = defaultdict(list)
+        for (_, service_id), status in sorted(self.service_status.items()):
+            self.statuses_of[service_id].append(status)
 
 
 # --- Status and alert ------------------------------------------------------------------------
@@ -159,20 +157,25 @@ def service_state(snap: Snapshot, service: Service) -> tuple[str, str | None]:
     for a service offered at no unit, when a `closed` notice in force names it); else active.
     The alert is the text of every notice in force that concerns the service: those naming it,
     and those naming no service at a unit offering it."""
-    statuses = [snap.service_status[(unit.id, service.id)] for unit in service.units]
+    statuses = snap.statuses_of[service.id]
     notices: dict[str, Notice | NoticeConsidered] = {
         n.id: n for status in statuses for n in status.notices
     }
     notices.update({n.id: n for n in snap.named_notices.get(service.id, [])})
-    if statuses:
-        closed = all(closed_by_notice(status) for status in statuses)
+    if offered_at := snap.offered_at.get(service.id, 0):
+        # Closed at every unit: each has a verdict (units without notices have none) closed by
+        # a notice.
+        closed = len(statuses) == offered_at and all(closed_by_notice(s) for s in statuses)
     else:
         closed = any(n.state == "closed" for n in notices.values())
     return (TEMPORARILY_CLOSED if closed else ACTIVE), alert(notices.values())
 
 
-def _status_fields(status: Status) -> dict[str, Any]:
-    """The `status`/`alert` extension on locations and service_at_locations."""
+def _status_fields(status: Status | None) -> dict[str, Any]:
+    """The `status`/`alert` extension on locations and service_at_locations (None: a unit no
+    notice targets, active and without alert)."""
+    if status is None:
+        return {"status": ACTIVE, "alert": None}
     return {
         "status": TEMPORARILY_CLOSED if closed_by_notice(status) else ACTIVE,
         "alert": alert(status.notices),
@@ -357,7 +360,7 @@ def location_basic(snap: Snapshot, unit: Unit) -> dict[str, Any]:
             "longitude": unit.longitude,
             "external_identifier": unit.id,
             "external_identifier_type": "social-services-api unit id",
-            **_status_fields(snap.unit_status[unit.id]),
+            **_status_fields(snap.unit_status.get(unit.id)),
         }
     )
 
@@ -506,7 +509,7 @@ def service_at_location_basic(snap: Snapshot, unit: Unit, service: Service) -> d
             "service_id": hsds_id("service", service.id),
             "location_id": hsds_id("location", unit.id),
             "description": sal_description(snap, unit, service),
-            **_status_fields(snap.service_status[(unit.id, service.id)]),
+            **_status_fields(snap.service_status.get((unit.id, service.id))),
         }
     )
 
@@ -542,20 +545,25 @@ def service_at_location_full(
 
 
 def page(records: list, page_number: int, per_page: int, to_hsds: Callable) -> dict[str, Any]:
-    """HSDS's Page envelope over `records`, mapping only this page's with `to_hsds`. `size` is
-    the number of entities on this page; `empty` says this page has none."""
-    total = len(records)
-    total_pages = math.ceil(total / per_page)
+    """HSDS's Page envelope over `records`, mapping only this page's with `to_hsds`."""
     selected = records[(page_number - 1) * per_page : page_number * per_page]
+    return envelope(len(records), page_number, per_page, [to_hsds(r) for r in selected])
+
+
+def envelope(total: int, page_number: int, per_page: int, contents: list) -> dict[str, Any]:
+    """HSDS's Page envelope: page `page_number` of `total` entities, `per_page` a page,
+    holding `contents`. `size` is the number of entities on this page; `empty` says this page
+    has none."""
+    total_pages = math.ceil(total / per_page)
     return {
         "total_items": total,
         "total_pages": total_pages,
         "page_number": page_number,
-        "size": len(selected),
+        "size": len(contents),
         "first_page": page_number == 1,
         "last_page": page_number >= total_pages,
-        "empty": not selected,
-        "contents": [to_hsds(record) for record in selected],
+        "empty": not contents,
+        "contents": contents,
     }
 
 

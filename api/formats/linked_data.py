@@ -2,14 +2,22 @@
 for units, services, organizations and status notices, and the DCAT-AP catalogue. They are
 built from the records as published (dicts), so every format says the same thing. No Flask.
 
+The catalogue is one RDF graph (rdflib), written as JSON-LD or Turtle.
+
 JSON-LD documents carry an inline `@context` (schema.org as `@vocab`), so they can be processed
 without fetching a remote context.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import datetime
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
+
+from api.store.queries import SourceDates
 
 SCHEMA_CONTEXT = {"@vocab": "https://schema.org/", "schema": "https://schema.org/"}
 COVID_19 = "https://www.wikidata.org/wiki/Q81068910"
@@ -221,83 +229,169 @@ def document(nodes: list[dict]) -> dict:
 
 # --- DCAT-AP 3 -------------------------------------------------------------------------------
 
-DCAT_CONTEXT = {
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "dct:issued": {"@type": "xsd:dateTime"},
-    "dct:modified": {"@type": "xsd:dateTime"},
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+# Controlled vocabularies DCAT-AP asks for: the EU Vocabularies' authority tables, and IANA's
+# register of media types.
+EU = "http://publications.europa.eu/resource/authority/"
+LANGUAGE_URIS = {"fi": f"{EU}language/FIN", "sv": f"{EU}language/SWE", "en": f"{EU}language/ENG"}
+HELSINKI = URIRef(f"{EU}place/FIN_HEL")
+THEME = URIRef(f"{EU}data-theme/SOCI")
+THEME_LABEL = "Population and society"
+# Irregular: the data is a record of 2020–2021 that is corrected and completed when a source
+# turns up, on no schedule.
+FREQUENCY = URIRef(f"{EU}frequency/IRREG")
+IANA = "https://www.iana.org/assignments/media-types/"
+# Media types the IANA register holds; any other (NDJSON's application/x-ndjson) is named by
+# its `dct:format` alone, so no link leads to a page that does not exist.
+REGISTERED_MEDIA_TYPES = {"application/json", "text/csv", "application/zip"}
+FILE_TYPES = {"json": "JSON", "csv": "CSV", "zip": "ZIP"}
+
+CATALOG_CONTEXT = {
+    "dcat": str(DCAT),
+    "dct": str(DCTERMS),
+    "foaf": str(FOAF),
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "vcard": str(VCARD),
+    "xsd": str(XSD),
 }
 
 
-def catalog(
+def catalog_graph(
     *,
     base: str,
     title: str,
     description: str,
     publisher: str,
+    contact_name: str,
+    contact_url: str,
     licence_url: str,
     attribution: str,
-    issued: datetime | None,
-    modified: datetime | None,
+    dates: SourceDates,
     distributions: list[dict],
     openapi_url: str,
-) -> dict:
-    """A DCAT-AP catalogue of the dataset, its downloads and the API as a data service."""
-    dataset_id = f"{base}#dataset"
-    publisher_node = {"@id": f"{base}#publisher", "@type": "foaf:Agent", "foaf:name": publisher}
-    licence = {"@id": licence_url, "@type": "dct:LicenseDocument"}
-    dates = {}
-    if issued:
-        dates["dct:issued"] = issued.isoformat()
-    if modified:
-        dates["dct:modified"] = modified.isoformat()
-    return {
-        "@context": DCAT_CONTEXT,
-        "@id": f"{base}/catalog",
-        "@type": "dcat:Catalog",
-        "dct:title": {"@value": title, "@language": "en"},
-        "dct:description": {"@value": description, "@language": "en"},
-        "dct:publisher": publisher_node,
-        "dct:license": licence,
-        **dates,
-        "dcat:dataset": {
-            "@id": dataset_id,
-            "@type": "dcat:Dataset",
-            "dct:title": {"@value": title, "@language": "en"},
-            "dct:description": {"@value": description, "@language": "en"},
-            "dct:publisher": publisher_node,
-            "dct:license": licence,
-            "dct:rights": {"@type": "dct:RightsStatement", "dct:description": attribution},
-            "dcat:keyword": ["social services", "social rehabilitation", "Helsinki", "COVID-19"],
-            "dct:spatial": {
-                "@id": "http://publications.europa.eu/resource/authority/place/FIN_HEL"
-            },
-            **dates,
-            "dcat:distribution": [
-                {
-                    "@id": item["url"],
-                    "@type": "dcat:Distribution",
-                    "dct:title": item["title"],
-                    "dcat:accessURL": {"@id": item["url"]},
-                    "dcat:downloadURL": {"@id": item["url"]},
-                    "dcat:mediaType": {
-                        "@id": f"https://www.iana.org/assignments/media-types/{item['media_type']}"
-                    },
-                    "dct:format": item["format"],
-                    "dct:license": licence,
-                }
-                for item in distributions
-            ],
-        },
-        "dcat:service": {
-            "@id": f"{base}#api",
-            "@type": "dcat:DataService",
-            "dct:title": {"@value": f"{title} — API", "@language": "en"},
-            "dcat:endpointURL": {"@id": base},
-            "dcat:endpointDescription": {"@id": openapi_url},
-            "dcat:servesDataset": {"@id": dataset_id},
-            "dct:license": licence,
-        },
+) -> Graph:
+    """A DCAT-AP 3 catalogue of the dataset, its downloads and the API as a data service.
+    `distributions`: {url, title, format, media_type} each."""
+    graph = Graph(bind_namespaces="core")
+    for prefix, namespace in CATALOG_CONTEXT.items():
+        graph.bind(prefix, namespace)
+    add = graph.add
+    catalog = URIRef(f"{base}/catalog")
+    dataset, service = URIRef(f"{base}#dataset"), URIRef(f"{base}#api")
+    agent, contact = URIRef(f"{base}#publisher"), URIRef(f"{base}#contact")
+    licence = URIRef(licence_url)
+
+    def typed(node: URIRef, kind: URIRef, *pairs: tuple[URIRef, Node]) -> URIRef:
+        add((node, RDF.type, kind))
+        for predicate, value in pairs:
+            add((node, predicate, value))
+        return node
+
+    def english(text: str) -> Literal:
+        return Literal(text, lang="en")
+
+    typed(agent, FOAF.Agent, (FOAF.name, english(publisher)))
+    typed(licence, DCTERMS.LicenseDocument)
+    typed(
+        contact,
+        VCARD.Organization,
+        (RDF.type, VCARD.Kind),
+        (VCARD.fn, english(contact_name)),
+        (VCARD.hasURL, URIRef(contact_url)),
+    )
+    languages = [typed(URIRef(uri), DCTERMS.LinguisticSystem) for uri in LANGUAGE_URIS.values()]
+    described = {
+        DCTERMS.title: english(title),
+        DCTERMS.description: english(description),
+        DCTERMS.publisher: agent,
     }
+    issued = [(DCTERMS.issued, Literal(dates.first_said, datatype=XSD.date))]
+    modified = [(DCTERMS.modified, Literal(dates.last_said, datatype=XSD.date))]
+    said = (issued if dates.first_said else []) + (modified if dates.last_said else [])
+
+    typed(catalog, DCAT.Catalog, *described.items(), (DCTERMS.license, licence), *said)
+    for language in languages:
+        add((catalog, DCTERMS.language, language))
+    add((catalog, DCAT.dataset, dataset))
+    add((catalog, DCAT.service, service))
+
+    typed(dataset, DCAT.Dataset, *described.items(), *said)
+    add((dataset, DCAT.contactPoint, contact))
+    add((dataset, DCTERMS.license, licence))
+    rights = typed(
+        URIRef(f"{base}#rights"), DCTERMS.RightsStatement, (RDFS.label, english(attribution))
+    )
+    add((dataset, DCTERMS.rights, rights))
+    for language in languages:
+        add((dataset, DCTERMS.language, language))
+    for keyword in ("social services", "social rehabilitation", "Helsinki", "COVID-19"):
+        add((dataset, DCAT.keyword, english(keyword)))
+    add((dataset, DCTERMS.spatial, typed(HELSINKI, DCTERMS.Location)))
+    theme = typed(THEME, SKOS.Concept, (SKOS.prefLabel, english(THEME_LABEL)))
+    add((dataset, DCAT.theme, theme))
+    add((dataset, DCTERMS.accrualPeriodicity, typed(FREQUENCY, DCTERMS.Frequency)))
+    if dates.first_day or dates.last_day:
+        period = typed(URIRef(f"{base}#period"), DCTERMS.PeriodOfTime)
+        if dates.first_day:
+            add((period, DCAT.startDate, Literal(dates.first_day, datatype=XSD.date)))
+        if dates.last_day:
+            add((period, DCAT.endDate, Literal(dates.last_day, datatype=XSD.date)))
+        add((dataset, DCTERMS.temporal, period))
+
+    for item in distributions:
+        url = URIRef(item["url"])
+        typed(
+            url,
+            DCAT.Distribution,
+            (DCTERMS.title, english(item["title"])),
+            (DCAT.accessURL, url),
+            (DCAT.downloadURL, url),
+            (DCTERMS.license, licence),
+            (DCTERMS.rights, rights),
+        )
+        if item["media_type"] in REGISTERED_MEDIA_TYPES:
+            media_type = URIRef(IANA + item["media_type"])
+            add((url, DCAT.mediaType, typed(media_type, DCTERMS.MediaType)))
+        if item["format"] in FILE_TYPES:
+            file_type = URIRef(f"{EU}file-type/{FILE_TYPES[item['format']]}")
+        else:  # no authority names it: the format as its media type says it
+            file_type = URIRef(f"{base}#format-{item['format']}")
+            add((file_type, RDFS.label, Literal(item["media_type"])))
+        add((url, DCTERMS["format"], typed(file_type, DCTERMS.MediaTypeOrExtent)))
+        add((dataset, DCAT.distribution, url))
+
+    typed(
+        service,
+        DCAT.DataService,
+        (DCTERMS.title, english(f"{title} — API")),
+        (DCAT.endpointURL, URIRef(base)),
+        (DCAT.endpointDescription, URIRef(openapi_url)),
+        (DCAT.servesDataset, dataset),
+        (DCAT.contactPoint, contact),
+        (DCTERMS.publisher, agent),
+        (DCTERMS.license, licence),
+    )
+    add((service, DCAT.theme, theme))
+    return graph
+
+
+def _ordered(value: object) -> object:
+    """A compacted JSON-LD value with its keys and its (unordered) arrays sorted, so that the
+    same graph is always written as the same bytes."""
+    if isinstance(value, dict):
+        return {key: _ordered(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_ordered(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return value
+
+
+def catalog_jsonld(graph: Graph) -> str:
+    """The catalogue as compacted JSON-LD with an inline context."""
+    document = json.loads(graph.serialize(format="json-ld", context=CATALOG_CONTEXT))
+    return json.dumps(_ordered(document), ensure_ascii=False, separators=(",", ":"))
+
+
+def catalog_turtle(graph: Graph) -> str:
+    return graph.serialize(format="turtle")

@@ -11,8 +11,9 @@ from api.store.queries import filter_common, where_in, where_related
 from api.web.caching import versioned_by_record
 from api.web.edit_log import record_as_of
 from api.web.editor import register_editing
-from api.web.http import Blueprint, get_or_404
+from api.web.http import Blueprint, published_or_404
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.access_channels import (
     AccessChannelPageSchema,
     AccessChannelQueryArgsSchema,
@@ -28,8 +29,6 @@ blp = Blueprint(
     "addresses, phone, fax, web pages and distance services, each linked to the services and "
     "units it leads to. `type` says which fields a channel has.",
 )
-
-CHANNEL_OPTIONS = collection("access-channels").loads
 
 
 @blp.route("")
@@ -47,7 +46,7 @@ def list_access_channels(args: dict) -> dict[str, Any]:
     statement = where_leads_to_unit(statement, args.get("unit_id"))
     statement = where_in(statement, AccessChannel.type, args.get("type"))
     statement = filter_common(statement, AccessChannel, args)
-    return paginate(statement, (AccessChannel.id,), args, CHANNEL_OPTIONS)
+    return paginate(statement, (AccessChannel.id,), args)
 
 
 def where_leads_to_unit(statement: Select, unit_ids: list[str] | None) -> Select:
@@ -70,7 +69,7 @@ def where_leads_to_unit(statement: Select, unit_ids: list[str] | None) -> Select
 @blp.response(200, AccessChannelSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAccessChannel")
-def get_access_channel(args: dict, channel_id: str) -> AccessChannel | Response:
+def get_access_channel(args: dict, channel_id: str) -> Stored | Response:
     """Get one access channel
 
     The channel's type-specific fields (address, number, url, ...) and the services and units
@@ -78,7 +77,7 @@ def get_access_channel(args: dict, channel_id: str) -> AccessChannel | Response:
     """
     if args.get("as_of"):
         return record_as_of("access-channels", channel_id, args)
-    return get_or_404(AccessChannel, channel_id, CHANNEL_OPTIONS)
+    return published_or_404(AccessChannel, channel_id)
 
 
 register_editing(blp, collection("access-channels"))

@@ -13,8 +13,9 @@ from api.store.queries import filter_common, local_date, where_in
 from api.web.caching import versioned_by_record
 from api.web.edit_log import record_as_of
 from api.web.editor import register_editing
-from api.web.http import Blueprint, get_or_404
+from api.web.http import Blueprint, published_or_404
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.announcements import (
     AnnouncementPageSchema,
     AnnouncementQueryArgsSchema,
@@ -71,14 +72,14 @@ def list_announcements(args: dict) -> dict[str, Any]:
 @blp.response(200, AnnouncementSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getAnnouncement")
-def get_announcement(args: dict, announcement_id: str) -> Announcement | Response:
+def get_announcement(args: dict, announcement_id: str) -> Stored | Response:
     """Get one announcement
 
     The announcement's title, text and validity.
     """
     if args.get("as_of"):
         return record_as_of("announcements", announcement_id, args)
-    return get_or_404(Announcement, announcement_id)
+    return published_or_404(Announcement, announcement_id)
 
 
 register_editing(blp, collection("announcements"))

@@ -61,6 +61,7 @@ def get_index(_args: dict) -> dict[str, Any]:
         "changes": url_for("changes.list_changes", _external=True),
         "dumps": url_for("dumps.list_dumps", _external=True),
         "catalog": url_for("catalog.get_catalog", _external=True),
+        "hsds": url_for("HSDS.get_api_meta_information", _external=True),
         "openapi": url_for("api-docs.openapi_json", _external=True),
         "docs": url_for("docs.swagger_ui", _external=True),
     }

@@ -13,8 +13,9 @@ from api.store.queries import filter_common
 from api.web.caching import versioned_by_record
 from api.web.edit_log import record_as_of
 from api.web.editor import register_editing
-from api.web.http import Blueprint, get_or_404
+from api.web.http import Blueprint, get_or_404, published_or_404
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.common import ItemArgsSchema
 from schemas.notice_versions import (
     CompareArgsSchema,
@@ -62,7 +63,7 @@ def list_notice_versions(args: dict) -> dict[str, Any]:
     and its statements.
     """
     statement = filter_common(select(NoticeVersion), NoticeVersion, args)
-    return paginate(statement, (NoticeVersion.id,), args, VERSION_OPTIONS)
+    return paginate(statement, (NoticeVersion.id,), args)
 
 
 @blp.route("/<version_id>")
@@ -71,14 +72,14 @@ def list_notice_versions(args: dict) -> dict[str, Any]:
 @blp.response(200, NoticeVersionSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getNoticeVersion")
-def get_notice_version(args: dict, version_id: str) -> NoticeVersion | Response:
+def get_notice_version(args: dict, version_id: str) -> Stored | Response:
     """Get one notice version
 
     The version with its heading and text as published, its dates and its statements.
     """
     if args.get("as_of"):
         return record_as_of("notice-versions", version_id, args)
-    return get_or_404(NoticeVersion, version_id, VERSION_OPTIONS)
+    return published_or_404(NoticeVersion, version_id)
 
 
 @blp.route("/<version_id>/changes")

@@ -12,8 +12,9 @@ from api.store.queries import filter_common, where_in
 from api.web.caching import versioned_by_record
 from api.web.edit_log import record_as_of
 from api.web.editor import register_editing
-from api.web.http import Blueprint, get_or_404
+from api.web.http import Blueprint, published_or_404
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.common import ItemArgsSchema
 from schemas.opening_hours import (
     OpeningHoursPageSchema,
@@ -53,14 +54,14 @@ def list_opening_hours(args: dict) -> dict[str, Any]:
 @blp.response(200, OpeningHoursSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOpeningHours")
-def get_opening_hours(args: dict, hours_id: str) -> OpeningHours | Response:
+def get_opening_hours(args: dict, hours_id: str) -> Stored | Response:
     """Get one stored opening-hours record
 
     Weekly spans over a validity period, regular or exception.
     """
     if args.get("as_of"):
         return record_as_of("opening-hours", hours_id, args)
-    return get_or_404(OpeningHours, hours_id)
+    return published_or_404(OpeningHours, hours_id)
 
 
 register_editing(blp, collection("opening-hours"))

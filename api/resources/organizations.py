@@ -14,10 +14,11 @@ from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
-    get_or_404,
     negotiated_format,
+    published_or_404,
 )
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.organizations import (
     OrganizationPageSchema,
@@ -60,14 +61,14 @@ def list_organizations(args: dict) -> dict[str, Any] | Response:
 @blp.response(200, OrganizationSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getOrganization", responses=alternative_content("Organization", "jsonld"))
-def get_organization(args: dict, organization_id: str) -> Organization | Response:
+def get_organization(args: dict, organization_id: str) -> Stored | Response:
     """Get one organization
 
     The organization with its type, names and parent.
     """
     if args.get("as_of"):
         return record_as_of("organizations", organization_id, args)
-    record = get_or_404(Organization, organization_id)
+    record = published_or_404(Organization, organization_id)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("organizations", fmt, record)
 

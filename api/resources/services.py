@@ -19,8 +19,10 @@ from api.web.http import (
     alternative_response,
     get_or_404,
     negotiated_format,
+    published_or_404,
 )
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.services import ServicePageSchema, ServiceQueryArgsSchema, ServiceSchema
 from schemas.status import ServiceStatusSchema, StatusArgsSchema
@@ -32,8 +34,6 @@ blp = Blueprint(
     description="Services: what is offered, for whom, at what cost, where, and how to get in "
     "(referral routes and who may make contact).",
 )
-
-SERVICE_OPTIONS = collection("services").loads
 
 
 @blp.route("")
@@ -54,7 +54,7 @@ def list_services(args: dict) -> dict[str, Any] | Response:
     statement, rank = where_matches(statement, Service, args.get("q"))
     order = (Service.id,) if rank is None else (rank, Service.id)
     fmt = negotiated_format(args, "jsonld")
-    page = paginate(statement, order, args, SERVICE_OPTIONS)
+    page = paginate(statement, order, args)
     return page if fmt == "json" else alternative_response("services", fmt, page)
 
 
@@ -64,14 +64,14 @@ def list_services(args: dict) -> dict[str, Any] | Response:
 @blp.response(200, ServiceSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getService", responses=alternative_content("Service", "jsonld"))
-def get_service(args: dict, service_id: str) -> Service | Response:
+def get_service(args: dict, service_id: str) -> Stored | Response:
     """Get one service
 
     The service with the units offering it and every access route.
     """
     if args.get("as_of"):
         return record_as_of("services", service_id, args)
-    record = get_or_404(Service, service_id, SERVICE_OPTIONS)
+    record = published_or_404(Service, service_id)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("services", fmt, record)
 

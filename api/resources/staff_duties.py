@@ -11,8 +11,9 @@ from api.store.queries import filter_common, where_in, where_related
 from api.web.caching import versioned_by_record
 from api.web.edit_log import record_as_of
 from api.web.editor import register_editing
-from api.web.http import Blueprint, get_or_404
+from api.web.http import Blueprint, published_or_404
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.common import ItemArgsSchema
 from schemas.staff_duties import StaffDutyPageSchema, StaffDutyQueryArgsSchema, StaffDutySchema
 
@@ -23,8 +24,6 @@ blp = Blueprint(
     description="Staff duties: what an organization's staff do, in the order the source lists "
     "them, linked to the services they concern where that is clear.",
 )
-
-DUTY_OPTIONS = collection("staff-duties").loads
 
 
 @blp.route("")
@@ -41,7 +40,7 @@ def list_staff_duties(args: dict) -> dict[str, Any]:
     statement = where_in(statement, StaffDuty.organization_id, args.get("organization_id"))
     statement = where_related(statement, StaffDuty.services, Service.id, args.get("service_id"))
     statement = filter_common(statement, StaffDuty, args)
-    return paginate(statement, collection("staff-duties").sort, args, DUTY_OPTIONS)
+    return paginate(statement, collection("staff-duties").sort, args)
 
 
 @blp.route("/<duty_id>")
@@ -50,14 +49,14 @@ def list_staff_duties(args: dict) -> dict[str, Any]:
 @blp.response(200, StaffDutySchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStaffDuty")
-def get_staff_duty(args: dict, duty_id: str) -> StaffDuty | Response:
+def get_staff_duty(args: dict, duty_id: str) -> Stored | Response:
     """Get one staff duty
 
     The duty's text, its place in the source's list and the services it concerns.
     """
     if args.get("as_of"):
         return record_as_of("staff-duties", duty_id, args)
-    return get_or_404(StaffDuty, duty_id, DUTY_OPTIONS)
+    return published_or_404(StaffDuty, duty_id)
 
 
 register_editing(blp, collection("staff-duties"))

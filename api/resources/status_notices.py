@@ -22,10 +22,11 @@ from api.web.http import (
     Blueprint,
     alternative_content,
     alternative_response,
-    get_or_404,
     negotiated_format,
+    published_or_404,
 )
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.common import LinkedDataItemArgsSchema
 from schemas.status_notices import (
     StatusNoticePageSchema,
@@ -42,8 +43,6 @@ blp = Blueprint(
     "as stated and as the sources bound it, its text, its version and the earlier statement it "
     "revises.",
 )
-
-NOTICE_OPTIONS = collection("status-notices").loads
 
 
 @blp.route("")
@@ -72,7 +71,7 @@ def list_status_notices(args: dict) -> dict[str, Any] | Response:
     )
     statement = filter_common(statement, StatusNotice, args)
     fmt = negotiated_format(args, "jsonld")
-    page = paginate(statement, (StatusNotice.id,), args, NOTICE_OPTIONS)
+    page = paginate(statement, (StatusNotice.id,), args)
     return page if fmt == "json" else alternative_response("status-notices", fmt, page)
 
 
@@ -82,7 +81,7 @@ def list_status_notices(args: dict) -> dict[str, Any] | Response:
 @blp.response(200, StatusNoticeSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getStatusNotice", responses=alternative_content("StatusNotice", "jsonld"))
-def get_status_notice(args: dict, notice_id: str) -> StatusNotice | Response:
+def get_status_notice(args: dict, notice_id: str) -> Stored | Response:
     """Get one status notice
 
     The statement with its state, validity as stated and as in force, text, and the statements
@@ -90,7 +89,7 @@ def get_status_notice(args: dict, notice_id: str) -> StatusNotice | Response:
     """
     if args.get("as_of"):
         return record_as_of("status-notices", notice_id, args)
-    record = get_or_404(StatusNotice, notice_id, NOTICE_OPTIONS)
+    record = published_or_404(StatusNotice, notice_id)
     fmt = negotiated_format(args, "jsonld")
     return record if fmt == "json" else alternative_response("status-notices", fmt, record)
 

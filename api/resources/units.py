@@ -4,7 +4,7 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -33,10 +33,16 @@ from api.web.http import (
     alternative_response,
     get_or_404,
     negotiated_format,
+    published_or_404,
 )
 from api.web.pagination import paginate
+from api.web.published import Stored
 from schemas.status import (
+    CALENDAR_DAYS_AFTER,
+    CALENDAR_DAYS_BEFORE,
+    CALENDAR_WINDOW,
     MAX_RANGE_DAYS,
+    CalendarArgsSchema,
     DateRangeArgsSchema,
     StatusArgsSchema,
     UnitDailyHoursSchema,
@@ -51,8 +57,6 @@ blp = Blueprint(
     description="Service units: every location and sub-location (offices, work centres, "
     "workshops, shops), with the services offered there, every way in, and regular opening hours.",
 )
-
-UNIT_OPTIONS = collection("units").loads
 
 
 @blp.route("")
@@ -96,7 +100,7 @@ def list_units(args: dict) -> dict[str, Any] | Response:
     first = squared_distance if squared_distance is not None else rank
     order = (Unit.id,) if first is None else (first, Unit.id)
     fmt = negotiated_format(args, "geojson", "jsonld")
-    page = paginate(statement, order, args, UNIT_OPTIONS)
+    page = paginate(statement, order, args)
     if squared_distance is not None:
         for unit in page["results"]:
             unit.distance_m = round(math.sqrt(unit.squared_distance_m2))
@@ -113,7 +117,7 @@ def list_units(args: dict) -> dict[str, Any] | Response:
 @blp.response(200, UnitSchema)
 @blp.errors(400, 404)
 @blp.doc(operationId="getUnit", responses=alternative_content("Unit", "geojson", "jsonld"))
-def get_unit(args: dict, unit_id: str) -> Unit | Response:
+def get_unit(args: dict, unit_id: str) -> Stored | Response:
     """Get one service unit
 
     The unit with its services, access channels (addresses, phone, fax, web pages, referral
@@ -121,7 +125,7 @@ def get_unit(args: dict, unit_id: str) -> Unit | Response:
     """
     if args.get("as_of"):
         return record_as_of("units", unit_id, args)
-    unit = get_or_404(Unit, unit_id, UNIT_OPTIONS)
+    unit = published_or_404(Unit, unit_id)
     fmt = negotiated_format(args, "geojson", "jsonld")
     return unit if fmt == "json" else alternative_response("units", fmt, unit)
 
@@ -182,10 +186,10 @@ def get_unit_opening_hours(args: dict, unit_id: str) -> dict[str, Any]:
 
 @blp.route("/<unit_id>/opening-hours.ics")
 @clock_dependent("start", "end")
-@blp.arguments(DateRangeArgsSchema, location="query")
+@blp.arguments(CalendarArgsSchema, location="query")
 @blp.response(
     200,
-    {"type": "string"},
+    {"type": "string", "format": "binary"},
     content_type="text/calendar",
     description="An iCalendar (RFC 5545) feed.",
 )
@@ -194,17 +198,47 @@ def get_unit_opening_hours(args: dict, unit_id: str) -> dict[str, Any]:
 def get_unit_opening_hours_calendar(args: dict, unit_id: str) -> Response:
     """Computed opening hours as an iCalendar feed
 
-    The same days as `opening-hours`, one event per opening span, for a calendar app to
-    subscribe to. Without `start` and `end` the feed covers a week back and 90 days ahead.
+    The same days as `opening-hours`, for a calendar app to subscribe to: one event per
+    opening span (its state in the summary where the unit is open only in part, e.g. to
+    current clients), and an all-day "Closed" event on each day a notice or an exception
+    period (a holiday, a summer closure) closes the unit; the days the regular weekly hours
+    leave closed (weekends) have no event. Each event's description gives the text of the
+    notices in force that day. Texts are in `lang`. An event's UID is made of its unit, day,
+    kind and opening time `@` a fixed name (`CALENDAR_UID_DOMAIN`), never of the host that
+    served it, so a calendar that subscribes through another address sees the same events.
+    Without `start` and `end` the feed covers 7 days back and 90 days ahead.
     """
     facts = _facts_or_404(unit_id)
     unit = get_or_404(Unit, unit_id)  # there: _facts_or_404 found it
-    if not args.get("start") and not args.get("end"):
-        today = datetime.now(facts.zone).date()
-        args = {**args, "start": today - timedelta(days=7), "end": today + timedelta(days=90)}
-    start, end = date_range(args, facts)
-    body = opening_hours_calendar(unit, facts, opening_hours(facts, start, end), request.host)
+    start, end = calendar_range(args, facts)
+    body = opening_hours_calendar(
+        unit,
+        facts,
+        opening_hours(facts, start, end),
+        lang=args.get("lang") or "en",
+        uid_domain=current_app.config["CALENDAR_UID_DOMAIN"],
+    )
     return current_app.response_class(body, mimetype="text/calendar")
+
+
+def local_today(facts: UnitFacts) -> date:
+    """Today in the unit's zone."""
+    return datetime.now(facts.zone).date()
+
+
+def calendar_range(args: dict, facts: UnitFacts) -> tuple[date, date]:
+    """The feed's days as `CalendarArgsSchema` documents them: a week back and 90 days ahead,
+    or the same length from the one day given."""
+    start, end = args.get("start"), args.get("end")
+    if start is not None and end is None:
+        end = start + timedelta(days=CALENDAR_WINDOW)
+    elif end is not None and start is None:
+        start = end - timedelta(days=CALENDAR_WINDOW)
+    elif start is None:
+        today = local_today(facts)
+        start = today - timedelta(days=CALENDAR_DAYS_BEFORE)
+        end = today + timedelta(days=CALENDAR_DAYS_AFTER)
+    return date_range({"start": start, "end": end}, facts)
 
 
 def date_range(args: dict, facts: UnitFacts) -> tuple[date, date]:

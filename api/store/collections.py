@@ -12,6 +12,7 @@ No Flask here.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from api.store.models import (
 )
 from schemas.access_channels import AccessChannelInputSchema, AccessChannelSchema
 from schemas.announcements import AnnouncementInputSchema, AnnouncementSchema
+from schemas.common import every_language
 from schemas.notice_versions import NoticeVersionInputSchema, NoticeVersionSchema
 from schemas.opening_hours import OpeningHoursInputSchema, OpeningHoursSchema
 from schemas.organizations import OrganizationInputSchema, OrganizationSchema
@@ -105,24 +107,33 @@ class Collection:
     def editable(self) -> bool:
         return self.scope is not None
 
-    def dump(self, obj: Record) -> dict[str, Any]:
-        """The record as published. One schema instance per collection: building one copies
-        every declared field, which would cost more than the dump itself in a 100,000-record
-        export."""
+    @property
+    def published_schema(self) -> Schema:
+        """The instance of `schema` that dumps. One per collection: building one copies every
+        declared field, which would cost more than the dump itself in a 100,000-record export."""
         schema = _SCHEMAS.get(self.name)
         if schema is None:
             schema = _SCHEMAS[self.name] = self.schema()
-        return schema.dump(obj)
+        return schema
 
-    def representation(self, obj: Record) -> dict[str, Any]:
-        """The record as published, without its own timestamps (which follow from it)."""
-        data = self.dump(obj)
-        data.pop("created_at", None)
-        data.pop("modified_at", None)
-        return data
+    def dump(self, obj: Record) -> dict[str, Any]:
+        """The record as published (in the languages `lang=` asked for, if any)."""
+        return self.published_schema.dump(obj)
+
+    def form(self, obj: Record) -> str:
+        """The record as published in every language, as the JSON text stored with it
+        (`Record.published_form`)."""
+        with every_language():
+            return form_text(self.dump(obj))
 
 
 _SCHEMAS: dict[str, Schema] = {}
+
+
+def form_text(data: dict[str, Any]) -> str:
+    """A published form (dumped in every language) as the JSON text stored and served."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
 
 CHANNEL_LOADS = (selectinload(AccessChannel.services), selectinload(AccessChannel.units))
 
@@ -264,7 +275,6 @@ COLLECTIONS: tuple[Collection, ...] = (
         refs={"unit_id": "units"},
         mirrored_refs=("unit_id",),
         scope="write:units",
-        published=False,
     ),
     Collection(
         "announcements",
@@ -383,6 +393,29 @@ def iter_records(
             return
         yield from rows
         key = tuple(getattr(rows[-1], column.key) for column in columns)
+        if len(rows) < batch_size:
+            return
+
+
+def iter_forms(session: AnySession, kind: Collection, batch_size: int = 2000) -> Iterator[str]:
+    """Every record of a collection in its order as its stored published form (JSON text, all
+    languages), in keyset batches that read only the forms and the order's columns; a record
+    whose form is not stored yet (a database migrated before its next load) is built."""
+    columns = kind.sort
+    key: tuple[Any, ...] | None = None
+    while True:
+        statement = select(kind.model.id, kind.model.published_form, *columns).order_by(*columns)
+        if key is not None:
+            after = columns[0] > key[0] if len(columns) == 1 else tuple_(*columns) > tuple_(*key)
+            statement = statement.where(after)
+        rows = list(session.execute(statement.limit(batch_size)))
+        if not rows:
+            return
+        missing = [row[0] for row in rows if row[1] is None]
+        built = {obj.id: kind.form(obj) for obj in iter_records(session, kind, ids=missing)}
+        for row in rows:
+            yield row[1] if row[1] is not None else built[row[0]]
+        key = tuple(rows[-1][2:])
         if len(rows) < batch_size:
             return
 

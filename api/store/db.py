@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -139,6 +141,25 @@ def lock_for_writing(session: Session) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Session]:
+    """A session whose every read sees one snapshot of the database, as of its first read:
+    a REPEATABLE READ transaction on PostgreSQL, one (deferred) transaction on SQLite, where
+    a reader in WAL mode keeps its snapshot until it ends. Rolled back at the end."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        elif connection.dialect.name == "sqlite":
+            # pysqlite opens a transaction only before a write: open it now, for the reads.
+            connection.exec_driver_sql("BEGIN")
+        session = Session(bind=connection, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+            connection.rollback()
 
 
 def _without_nul(value: object) -> object:

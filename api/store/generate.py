@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.store.db import Base, utcnow
 from api.store.derived import refresh_derived
+from api.store.loader import store_missing_forms
 from api.store.models import (
     AccessChannel,
     Change,
@@ -227,6 +228,7 @@ def generate(
             notice_units,
         )
         refresh_derived(session)
+        store_missing_forms(session)
         session.execute(
             insert(Change),
             [{"kind": "units", "record_id": "synthetic", "action": "create", "changed_at": now}],

@@ -20,16 +20,16 @@ from typing import Any
 
 import yaml
 from marshmallow import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from api.domain.notices import hours_trusted_until
-from api.store.collections import Collection, iter_records, load_order, stamp_order
+from api.store.collections import Collection, form_text, iter_records, load_order, stamp_order
 from api.store.db import lock_for_writing, utcnow
 from api.store.derived import DEFAULT_HORIZON_DAYS, refresh_derived, refresh_notice_windows
 from api.store.history import Actor, Recorder, loader_actor
 from api.store.models import Change, OpeningHours, Record, RecordVersion
-from schemas.common import flatten_errors
+from schemas.common import every_language, flatten_errors
 
 
 class LoadError(Exception):
@@ -278,6 +278,12 @@ def write_dataset(
             for kind, record_id, data in deleted:
                 recorder.add(kind, record_id, "delete", data)
             prune_changes(session, now, retention_days)
+        else:
+            # Forms not stored yet (a database migrated to stored forms, or forms a migration
+            # cleared because the published form changed): stamped, as versions if changed.
+            missing = {kind.name: missing_forms(session, kind) for kind in stamp_order()}
+            if any(missing.values()):
+                stamp_representations(session, now, recorder, only=missing)
         recorder.flush()
     return report
 
@@ -307,26 +313,73 @@ def stamp_representations(
     baseline: bool = False,
 ) -> None:
     """Give `modified_at = now` to every record whose published form changed (its own fields or
-    anything it embeds) and record the new version; `only` limits the check to those ids per
-    kind. `baseline` records every record's present form as a version and changes nothing."""
+    anything it embeds), store that form (`Record.published_form`) and record the new version;
+    `only` limits the check to those ids per kind. A record whose form is not stored yet gets
+    it stored too. `baseline` records every record's present form as a version and changes
+    nothing. What is stored is dumped in every language, whatever the request asked for."""
+    with every_language():
+        for kind in stamp_order():
+            if only is not None and not only.get(kind.name):
+                continue
+            ids = None if only is None else sorted(only[kind.name])
+            missing = set() if baseline else missing_forms(session, kind, ids)
+            for obj in iter_records(session, kind, ids=ids):
+                if baseline:
+                    if obj.content_hash is not None:
+                        recorder.add(kind.name, obj.id, "create", kind.dump(obj))
+                    continue
+                data = kind.dump(obj)
+                digest = content_hash(_without_timestamps(data))
+                if obj.content_hash == digest:
+                    if obj.id in missing:
+                        obj.published_form = form_text(data)
+                    continue
+                action = "create" if obj.content_hash is None else "update"
+                obj.content_hash = digest
+                obj.modified_at = now
+                data = kind.dump(obj)
+                obj.published_form = form_text(data)
+                recorder.add(kind.name, obj.id, action, data)
+            # Later collections embed these records' timestamps.
+            session.flush()
+
+
+def _without_timestamps(data: dict[str, Any]) -> dict[str, Any]:
+    """A published form without its own timestamps (which follow from it): what is hashed."""
+    return {k: v for k, v in data.items() if k not in ("created_at", "modified_at")}
+
+
+def missing_forms(session: Session, kind: Collection, ids: list[str] | None = None) -> set[str]:
+    """The ids (of `ids`, default all) of the records of `kind` whose form is not stored."""
+    model = kind.model
+    query = select(model.id).where(model.published_form.is_(None))
+    if ids is None:
+        return set(session.scalars(query))
+    found: set[str] = set()
+    for start in range(0, len(ids), FORM_BATCH):
+        found.update(session.scalars(query.where(model.id.in_(ids[start : start + FORM_BATCH]))))
+    return found
+
+
+FORM_BATCH = 500
+
+
+def store_missing_forms(session: Session) -> int:
+    """Store the published form of every record that has none (a generated dataset), changing
+    nothing else; return how many."""
+    stored = 0
     for kind in stamp_order():
-        if only is not None and not only.get(kind.name):
-            continue
-        ids = None if only is None else sorted(only[kind.name])
+        ids = sorted(missing_forms(session, kind))
+        rows: list[dict[str, str]] = []
         for obj in iter_records(session, kind, ids=ids):
-            if baseline:
-                if obj.content_hash is not None:
-                    recorder.add(kind.name, obj.id, "create", kind.dump(obj))
-                continue
-            digest = content_hash(kind.representation(obj))
-            if obj.content_hash == digest:
-                continue
-            action = "create" if obj.content_hash is None else "update"
-            obj.content_hash = digest
-            obj.modified_at = now
-            recorder.add(kind.name, obj.id, action, kind.dump(obj))
-        # Later collections embed these records' timestamps.
-        session.flush()
+            rows.append({"id": obj.id, "published_form": kind.form(obj)})
+            if len(rows) == FORM_BATCH:
+                session.execute(update(kind.model), rows)  # by primary key, in one statement
+                stored, rows = stored + len(rows), []
+        if rows:
+            session.execute(update(kind.model), rows)
+            stored += len(rows)
+    return stored
 
 
 def _assign(

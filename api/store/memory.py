@@ -1,7 +1,6 @@
 """What a process remembers between requests, bounded: a least-recently-used memory whose
 entries each have a size (1 unless told), dropped oldest first beyond its capacity. The count
-per data version (api.store.queries) and the replayed answers (api.web.caching) keep theirs
-here."""
+per data version (api.store.queries) keeps its here."""
 
 from __future__ import annotations
 

@@ -49,6 +49,10 @@ class Record(Base):
     # (which includes what it embeds, so a renamed service touches the units offering it).
     input_hash: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # The record as published (all languages), as JSON text: stored whenever its published form
+    # changes (api.store.loader.stamp_representations), read by the items and pages. Null only
+    # until it is first stamped. Deferred: a record loaded for anything else does not carry it.
+    published_form: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 def _link_table(name: str, left: str, right: str) -> Table:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -36,7 +37,17 @@ from api.store import search
 from api.store.db import AnySession, db, in_utc
 from api.store.facts import unit_facts as facts_of_units
 from api.store.memory import LRU
-from api.store.models import Change, OpeningHours, OpeningSpan, Record, StatusPeriod, Unit
+from api.store.models import (
+    Announcement,
+    Change,
+    NoticeVersion,
+    OpeningHours,
+    OpeningSpan,
+    Record,
+    StatusNotice,
+    StatusPeriod,
+    Unit,
+)
 
 _T = TypeVar("_T")
 
@@ -405,3 +416,55 @@ def per_data_version(expression: ScalarSelect[_T]) -> _T | None:
     if seq is not None and changed_at is not None:
         remembered.put(key, (seq, data_version_time(changed_at), value))
     return value
+
+
+# --- The data's own dates (the catalogue's) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceDates:
+    """What the data's own dates say: the first and the last day a source said something
+    (published a notice version, dated a statement or its hours), and the first and last day
+    the data speaks of (those, and every validity bound). None where the data gives no date."""
+
+    first_said: date | None
+    last_said: date | None
+    first_day: date | None
+    last_day: date | None
+
+
+SAID_ON = (
+    NoticeVersion.published_on,
+    StatusNotice.stated_on,
+    Announcement.stated_on,
+    OpeningHours.verified_on,
+)
+VALIDITY = (
+    NoticeVersion.valid_until,
+    StatusNotice.valid_from,
+    StatusNotice.valid_until,
+    Announcement.valid_from,
+    Announcement.valid_until,
+    OpeningHours.valid_from,
+    OpeningHours.valid_until,
+)
+
+
+def source_dates(session: AnySession) -> SourceDates:
+    """The first and last of the dates the records give (SAID_ON; with VALIDITY, the days)."""
+
+    def bounds(columns: tuple[InstrumentedAttribute[date | None], ...]) -> list[date]:
+        found: list[date] = []
+        for column in columns:
+            low, high = session.execute(select(func.min(column), func.max(column))).one()
+            found += [day for day in (low, high) if day is not None]
+        return found
+
+    said, valid = bounds(SAID_ON), bounds(VALIDITY)
+    days = said + valid
+    return SourceDates(
+        min(said, default=None),
+        max(said, default=None),
+        min(days, default=None),
+        max(days, default=None),
+    )

@@ -1,46 +1,40 @@
 """HTTP done once for every GET and HEAD: ETag / Last-Modified from the data version, 304
-without building the body, Cache-Control and Vary, CORS for reads, and compression.
+without building the body, Cache-Control and Vary, CORS for reads, and compression (by
+Flask-Compress, called here so that a 200 and its 304 carry the same ETag).
 
 The data version is the highest `seq` of the change log (api.store.models.Change): any write moves
 it, so an ETag built from it and from what the request asks for is strong and costs one indexed
 query, not a rendered body. Responses that depend on the clock (a status "now", "this week's"
 hours) add the current minute to their ETag, and report that minute as their instant.
 
-What a process remembers (`Remembered`): the data version for DATA_VERSION_TTL seconds, and the
-answers api.web.replay repeats without Flask, which this module offers it (`_offer_for_replay`).
+What a process remembers (`Remembered`): the data version, for DATA_VERSION_TTL seconds. It
+keeps no answers: repeats and revalidations by many clients belong to an HTTP cache in front
+(deploy/nginx.conf), which this module's Cache-Control, Vary and ETags are made for.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import threading
 import time
-import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, current_app, request
+from flask import Response as FlaskResponse
+from flask_compress import Compress
+from flask_compress.flask_compress import _choose_algorithm
 from sqlalchemy import select
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import ClosingIterator
 
 from api.store import queries
 from api.store.db import db
-from api.store.memory import LRU
 from api.store.models import Record
 from api.web.pipeline import BaseStep, state
-from api.web.ratelimit import EXEMPT_ENDPOINTS
 from schemas.index import LICENCE_URL
-
-try:  # brotli is optional: used when installed and the client accepts it
-    import brotli
-except ImportError:  # pragma: no cover - depends on the environment
-    brotli = None
 
 COMPRESSIBLE = (
     "application/json",
@@ -51,6 +45,7 @@ COMPRESSIBLE = (
     "application/yaml",
     "text/csv",
     "text/calendar",
+    "text/turtle",
     "text/html",
     "text/javascript",
     "text/plain",
@@ -60,14 +55,21 @@ EXPOSED = (
     "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, "
     "Idempotent-Replayed, WWW-Authenticate"
 )
-MIN_COMPRESS = 500
-# The WSGI environ key under which a response offers itself to api.web.replay.
-REPLAYABLE = "api.replayable"
+# The encodings offered, in the order preferred when a client accepts several equally.
+ENCODINGS = ("br", "gzip")
+# Flask-Compress's settings: ConditionalGet calls it itself (not as an after-request hook),
+# on a 200 before its ETag is set, with the same encodings for a stream as for a body, and
+# never to answer a condition (the 304s are made before the view).
+COMPRESSION = {
+    "COMPRESS_REGISTER": False,
+    "COMPRESS_MIMETYPES": list(COMPRESSIBLE),
+    "COMPRESS_ALGORITHM": list(ENCODINGS),
+    "COMPRESS_ALGORITHM_STREAMING": list(ENCODINGS),
+    "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,
+    "COMPRESS_MIN_SIZE": 500,
+}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-if TYPE_CHECKING:
-    from api.web.replay import Kept
 
 
 def now_minute() -> datetime:
@@ -177,29 +179,16 @@ def data_version() -> tuple[int, datetime | None]:
 
 
 class Remembered:
-    """What one process remembers between requests: the data version for DATA_VERSION_TTL
-    seconds, and recent answers for api.web.replay (RESPONSE_CACHE_MB in all, least recently
-    used first out). A remembered version only ever answers a request from here (a 304, or
-    an answer replayed under the version it was built with); a body that must be built is
+    """What one process remembers between requests: the data version, for DATA_VERSION_TTL
+    seconds. A remembered version only ever answers a 304; a body that must be built is
     labelled with a version read afresh, so one strong ETag never names two bodies."""
 
-    def __init__(
-        self, ttl: float, capacity_bytes: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl, self.capacity, self.clock = ttl, capacity_bytes, clock
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
         self.version: tuple[int, datetime | None] | None = None
         self.read_at = 0.0
         self.forgotten = 0  # how many times forget_version ran: a read begun before is stale
-        self._answers: LRU[Kept] = LRU(capacity_bytes)
         self.lock = threading.Lock()
-
-    @property
-    def answers(self) -> OrderedDict[Hashable, tuple[int, Kept]]:
-        return self._answers.entries()
-
-    @property
-    def size(self) -> int:
-        return self._answers.size
 
     def recent_version(self) -> tuple[int, datetime | None] | None:
         with self.lock:
@@ -222,24 +211,14 @@ class Remembered:
             self.version = None
             self.forgotten += 1
 
-    def answer(self, key: tuple) -> Kept | None:
-        return self._answers.get(key)
-
-    def keep(self, key: tuple, answer: Kept, size: int) -> None:
-        """Keep `answer` under `key` (replacing what was there) if it is at most an eighth of
-        the capacity, dropping the least recently used answers to make room."""
-        if size <= self.capacity // 8:
-            self._answers.put(key, answer, size)
-
 
 def remembered(app: Flask | None = None) -> Remembered:
     """The process's memory for `app` (default: the current app)."""
     app = app or current_app
     found = app.extensions.get("api.web.caching.remembered")
     if found is None:
-        config = app.config
         found = app.extensions["api.web.caching.remembered"] = Remembered(
-            float(config["DATA_VERSION_TTL"]), int(config["RESPONSE_CACHE_MB"]) * 1_000_000
+            float(app.config["DATA_VERSION_TTL"])
         )
     return found
 
@@ -268,8 +247,7 @@ def _etag_for_request(version: int) -> str:
         and not any(p in request.args for p in params)
         and (not only_with or any(p in request.args for p in only_with))
     ):
-        minute = state().clock_minute = now_minute()
-        parts.append(minute.isoformat())
+        parts.append(now_minute().isoformat())
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return f'"{digest}"'
 
@@ -293,14 +271,20 @@ def _cacheable() -> bool:
 class ConditionalGet(BaseStep):
     """Before the view, a GET's validators from the data version (an item's from its record)
     and a 304 when the client holds them, without building the body. After it, every answer's
-    CORS and licence headers, and a GET's ETag, Last-Modified, Cache-Control, Vary and
-    compression; an answer another request may get again is offered to api.web.replay."""
+    CORS and licence headers, and a GET's compression, ETag, Last-Modified, Cache-Control and
+    Vary. `app`'s settings get the compression's defaults (COMPRESSION)."""
+
+    def __init__(self, app: Flask) -> None:
+        for name, value in COMPRESSION.items():
+            app.config.setdefault(name, value)
+        self.compress = Compress()
+        self.compress.init_app(app)
 
     def before(self) -> Response | None:
         return _conditional_get()
 
     def after(self, response: Response) -> Response:
-        return _headers(response)
+        return _headers(response, self.compress)
 
 
 def _conditional_get() -> Response | None:
@@ -309,29 +293,23 @@ def _conditional_get() -> Response | None:
     view = _view()
     audience = getattr(view, "token_audience", None)
     state().audience = audience() if audience is not None else ""
-    memory = remembered()
-    # state().version: the data version the answer is valid under, for api.web.replay. An item's
-    # validators come from its record, read after that version (so never older than it).
-    recent, fresh = memory.recent_version(), None
     record = _record_marker()
     if record is not None:
-        if recent is None:
-            recent = fresh = memory.fresh_version()
-        state().version = recent
         validators = _record_validators(*record)
         if validators is not None:
-            state().record_versioned = True
             state().etag, changed_at = validators
             return _not_modified(changed_at)
-    if recent is not None and fresh is None:
-        state().version = recent
+    # No such record (a 404 or 410 to come), or not an item: the data version's validators.
+    # The one remembered may answer a 304; a body to build is labelled with the version read
+    # now (once per request).
+    memory = remembered()
+    recent = memory.recent_version()
+    if recent is not None:
         state().etag = _etag_for_request(recent[0])
         answer = _not_modified(recent[1])
         if answer is not None:
             return answer
-    # No such record (a 404 or 410 to come), or a body to build: the version read now
-    # (once per request).
-    state().version = version = fresh or memory.fresh_version()
+    state().version = version = memory.fresh_version()
     state().etag = _etag_for_request(version[0])
     return _not_modified(version[1])
 
@@ -356,7 +334,7 @@ def _not_modified(changed_at: datetime | None) -> Response | None:
     return None
 
 
-def _headers(response: Response) -> Response:
+def _headers(response: Response, compress: Compress) -> Response:
     # Every response passes here, a 304 included: headers that are not there yet are
     # added (cheaper than set, which looks for the old value first).
     headers = response.headers
@@ -377,6 +355,8 @@ def _headers(response: Response) -> Response:
         headers.add("Link", LICENCE_LINK)
     not_modified = state().not_modified
     if (response.status_code == 200 or not_modified) and _cacheable():
+        if response.status_code == 200:
+            _compress(response, compress)
         headers["ETag"] = _sent_etag()
         if state().last_modified is not None:
             headers["Last-Modified"] = _http_date(state().last_modified)
@@ -390,34 +370,7 @@ def _headers(response: Response) -> Response:
             headers.add("Vary", "Accept, Accept-Encoding")
         if state().vary_authorization:
             response.vary.add("Authorization")
-        if response.status_code == 200:
-            _compress(response)
-        _offer_for_replay(response)
     return response
-
-
-def _offer_for_replay(response: Response) -> None:
-    """Tell api.web.replay that this answer may be replayed to the same request while the data
-    version (and, for a clock-dependent answer, the minute) stays the same: a 304, or a GET's
-    whole 200 body; and whether it is versioned by its record, so that the version must be
-    read afresh, as the record is. Not an answer that depends on who asks, nor a static file
-    (which the rate limiter does not count)."""
-    version = state().version
-    if (
-        version is None
-        or state().private
-        or state().vary_authorization
-        or "Authorization" in request.headers
-        or request.endpoint in EXEMPT_ENDPOINTS
-        or (response.status_code == 200 and (request.method != "GET" or response.is_streamed))
-    ):
-        return
-    request.environ[REPLAYABLE] = (
-        version[0],
-        state().clock_minute,
-        state().etag,
-        bool(state().record_versioned),
-    )
 
 
 LICENCE_LINK = f'<{LICENCE_URL}>; rel="license"'
@@ -439,50 +392,19 @@ def _sent_etag() -> str:
 
 
 def _accepted_encoding() -> str | None:
-    accepted = request.accept_encodings
-    if brotli is not None and accepted["br"]:
-        return "br"
-    if accepted["gzip"]:
-        return "gzip"
-    return None
+    """The encoding Flask-Compress chooses for this request's 200, if the body is compressed."""
+    return _choose_algorithm(ENCODINGS, request.headers.get("Accept-Encoding", ""))
 
 
-def _compress(response: Response) -> None:
-    if response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers:
+def _compress(response: Response, compress: Compress) -> None:
+    """Compress a 200 for the client (Flask-Compress: not a small body, not a type that is not
+    text). A stream is compressed as it is read; what it came from (a file) is closed when the
+    response is."""
+    if not isinstance(response, FlaskResponse):  # Flask makes every answer one
         return
-    encoding = _accepted_encoding()
-    if encoding is None:
-        return
-    # A HEAD gets the headers its GET gets (api.web.replay answers it from the GET's).
     if response.is_streamed:
-        if request.method != "HEAD":  # a HEAD's stream is never read
-            # A file's stream (send_file) is passed straight to the server, which closes
-            # what it gets: closing that closes the file too.
-            stream = response.response
-            response.response = ClosingIterator(
-                _compress_stream(stream, encoding), getattr(stream, "close", None)
-            )
-        response.headers.pop("Content-Length", None)
-    else:
-        body = response.get_data()
-        if len(body) < MIN_COMPRESS:
-            return
-        response.set_data(brotli.compress(body) if encoding == "br" else gzip.compress(body, 6))
-    response.headers["Content-Encoding"] = encoding
-
-
-def _compress_stream(chunks: Iterable[bytes | str], encoding: str) -> Iterator[bytes]:
-    if encoding == "br":
-        compressor = brotli.Compressor()
-        for chunk in chunks:
-            data = compressor.process(chunk.encode() if isinstance(chunk, str) else chunk)
-            if data:
-                yield data
-        yield compressor.finish()
-        return
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    for chunk in chunks:
-        data = compressor.compress(chunk.encode() if isinstance(chunk, str) else chunk)
-        if data:
-            yield data
-    yield compressor.flush()
+        source = response.response
+        close = getattr(source, "close", None)
+        if close is not None:
+            response.call_on_close(close)
+    compress.after_request(response)

@@ -21,7 +21,7 @@ from api.web.caching import varies_by_token
 from api.web.http import Blueprint, get_or_404, published_alternative, requested_languages
 from api.web.pagination import paginate
 from api.web.pipeline import state
-from schemas.common import LANGUAGES
+from schemas.common import only_languages
 from schemas.history import HistoryArgsSchema, RecordVersionPageSchema
 
 
@@ -105,20 +105,9 @@ def record_as_of(kind: str, record_id: str, args: dict) -> Response:
             f"{version.recorded_at.isoformat()}).",
         )
     languages = requested_languages()
-    data = _only_languages(version.data, languages) if languages else version.data
+    data = only_languages(version.data, languages) if languages else version.data
     if args.get("format", "json") != "json":
         return published_alternative(kind, args["format"], [data])
     return current_app.response_class(
         json.dumps(data, ensure_ascii=False), mimetype="application/json"
     )
-
-
-def _only_languages(value: object, languages: tuple[str, ...]) -> object:
-    """What `lang=` does to a published record, applied to a stored one."""
-    if isinstance(value, dict):
-        if set(value) == set(LANGUAGES):
-            return {lang: value.get(lang) for lang in languages}
-        return {key: _only_languages(item, languages) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_only_languages(item, languages) for item in value]
-    return value

@@ -6,20 +6,26 @@ an item that may be gone. The pager is api/web/pagination.py, the pipeline api/w
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import flask_smorest
+import yaml
 from apispec import BasePlugin
 from flask import current_app, request, url_for
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
+from sqlalchemy import select
 from sqlalchemy.orm.interfaces import ORMOption
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from api.formats.exports import FORMATS as DUMP_FORMATS
 from api.formats.linked_data import JSONLD_BUILDERS, document, feature_collection, unit_feature
 from api.problems import Problem, field_error
 from api.store.collections import BY_MODEL, BY_NAME, COLLECTIONS, EDITABLE, PUBLISHED
@@ -28,7 +34,8 @@ from api.store.history import deletion
 from api.store.models import Record
 from api.web import pagination
 from api.web.pipeline import BaseStep, state
-from schemas.access_channels import CHANNEL_SCHEMAS
+from api.web.published import Stored, stored, stored_response
+from schemas.access_channels import CHANNEL_SCHEMAS, OtherChannelSchema
 from schemas.common import (
     FORMAT_MEDIA_TYPES,
     LANGUAGES,
@@ -40,6 +47,16 @@ from schemas.common import (
 
 PROBLEM_JSON = "application/problem+json"
 
+# The spec as YAML (`make openapi`, /v1/openapi.yaml) is written by PyYAML (YAML 1.1), which
+# writes the string "00099" (a postal code) plain, and YAML 1.2 readers (Redocly, Spectral,
+# openapi-typescript) read that as the number 99. A string of digits is quoted instead.
+for _dumper in (yaml.Dumper, yaml.SafeDumper):
+    _dumper.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    )
+# A download a generated client hands over as bytes (openapi-python-client: a `File`).
+BINARY = {"type": "string", "format": "binary"}
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 _R = TypeVar("_R", bound=Record)
 
@@ -48,6 +65,7 @@ ERROR_RESPONSES = {
     400: ("BadRequest", "A parameter is malformed, out of range or unknown."),
     404: ("NotFound", "No such record."),
     410: ("Gone", "The record was deleted; the change feed has its tombstone."),
+    406: ("NotAcceptable", "`Accept` allows none of the media types offered; `detail` lists them."),
     500: ("InternalServerError", "Unexpected error; nothing was changed."),
     # The editor API's (api/editor.py)
     401: ("Unauthorized", "No valid bearer token; see `WWW-Authenticate`."),
@@ -114,6 +132,27 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def response(
+        self,
+        status_code: int | str,
+        schema: type[Schema] | Schema | str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Callable[[_F], _F]:
+        """flask-smorest's, and a view's record or page of records read from their stored
+        forms (api.web.published) is answered as stored, not dumped by `schema` again."""
+        document = super().response(status_code, schema, **kwargs)
+        resolved = schema() if isinstance(schema, type) else schema
+        page_schema = resolved if isinstance(resolved, Schema) else None
+
+        def decorator(func: _F) -> _F:
+            @functools.wraps(func)
+            def view(*args: object, **view_args: object) -> object:
+                return stored_response(func(*args, **view_args), page_schema)
+
+            return cast(_F, document(view))
+
+        return decorator
+
     def errors(self, *statuses: int) -> Callable[[_F], _F]:
         """Declare the problem responses an operation can return (400, 404, ...). An item that
         can be missing can also have been deleted: 404 brings 410 along."""
@@ -126,6 +165,42 @@ class Blueprint(flask_smorest.Blueprint):
             return func
 
         return decorator
+
+
+def without_fmt(spec: Any) -> Any:  # noqa: ANN401 - a path item or one of its values
+    """A dump's path item or operation without its `fmt` path parameter."""
+    if isinstance(spec, list):
+        return [p for p in spec if not (isinstance(p, dict) and p.get("name") == "fmt")]
+    if isinstance(spec, dict) and "parameters" in spec:
+        return {**spec, "parameters": without_fmt(spec["parameters"])}
+    return spec
+
+
+# A collection's JSON dump (api.formats.exports): where it stands, then the records.
+JSON_DUMP = {
+    "type": "object",
+    "description": "A collection dump: the records as their item endpoint publishes them, "
+    "with the change-feed cursor the dump stands at.",
+    "required": ["collection", "count", "data_version", "change_feed_cursor", "changes", "results"],
+    "properties": {
+        "collection": {"type": "string", "example": "units"},
+        "count": {"type": "integer", "description": "How many records `results` holds."},
+        "data_version": {
+            "type": "integer",
+            "description": "The data version the dump was built from (the change feed's position).",
+        },
+        "change_feed_cursor": {
+            "type": "string",
+            "description": "`/v1/changes?since=<this>` gives every change made after the dump.",
+        },
+        "changes": {
+            "type": "string",
+            "format": "uri-reference",
+            "description": "That change-feed URL, relative to the API.",
+        },
+        "results": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 class PathParameterExamples(BasePlugin):
@@ -200,10 +275,9 @@ class Api(flask_smorest.Api):
         collection; and examples for the path parameters Flask's URL rules declare."""
         self.add_access_channel_union()
         self.add_editor_components()
-        self.spec.components.schema(
-            "JsonDump",
-            {"type": "array", "items": {"type": "object"}, "description": "A collection dump."},
-        )
+        self.negotiate_other_representations()
+        self.split_dump_formats()
+        self.spec.components.schema("JsonDump", JSON_DUMP)
         self.spec.components.schema(
             "JsonLdDocument",
             {"type": "object", "description": "A JSON-LD document with an inline @context."},
@@ -226,6 +300,47 @@ class Api(flask_smorest.Api):
                 "description": change["properties"]["record"].get("description", ""),
                 "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in records]
                 + [{"type": "null"}],
+            }
+
+    def negotiate_other_representations(self) -> None:
+        """`format=` (GeoJSON, JSON-LD, NDJSON) is left out of the operations' parameters: an
+        operation's generated client function parses its JSON, and would fail on another body.
+        The server still takes `format=` (and `Accept`, where the parameter says so); the
+        description says how, and the media types stay in the 200 response."""
+        for item in self.spec._paths.values():
+            for operation in (op for op in item.values() if isinstance(op, dict)):
+                parameters = operation.get("parameters", [])
+                dropped = [
+                    p for p in parameters if p.get("in") == "query" and p["name"] == "format"
+                ]
+                if not dropped:
+                    continue
+                operation["parameters"] = [p for p in parameters if p not in dropped]
+                operation["description"] = (
+                    f"{operation.get('description', '').rstrip()}\n\n"
+                    "**Other representations**, by `format=` (left out of the parameters: "
+                    f"generated clients read the JSON): {dropped[0]['description']}"
+                )
+
+    def split_dump_formats(self) -> None:
+        """`/v1/dumps/{collection}.{fmt}` as one path per format, each with its own operation
+        and media type (the same view serves them): a generated client then returns the JSON
+        dump parsed and the NDJSON and CSV dumps as files (bytes), instead of parsing a CSV as
+        JSON."""
+        item = self.spec._paths.pop("/v1/dumps/{collection}.{fmt}", None)
+        if item is None:
+            return
+        operation = item["get"]
+        for fmt, media_type in DUMP_FORMATS.items():
+            split = copy.deepcopy(operation)
+            split["operationId"] = f"getDump{fmt.capitalize()}"
+            split["summary"] = f"Download a whole collection as {fmt.upper()}"
+            json_dump = {"$ref": "#/components/schemas/JsonDump"}
+            schema = json_dump if media_type == "application/json" else BINARY
+            split["responses"]["200"]["content"] = {media_type: {"schema": dict(schema)}}
+            self.spec._paths[f"/v1/dumps/{{collection}}.{fmt}"] = {
+                **{key: without_fmt(copy.deepcopy(value)) for key, value in item.items()},
+                "get": without_fmt(split),
             }
 
     def add_editor_components(self) -> None:
@@ -257,11 +372,18 @@ class Api(flask_smorest.Api):
             if name not in self.spec.components.schemas:
                 self.spec.components.schema(name, schema=schema)
             mapping[kind] = f"#/components/schemas/{name}"
+        # The catch-all comes last: generated clients try the members in order, so a type
+        # added after they were generated still parses (as an OtherChannel) instead of failing
+        # the whole page. Its `type` excludes the known ones, so exactly one member matches.
+        self.spec.components.schema("OtherChannel", schema=OtherChannelSchema)
+        other = self.spec.components.schemas["OtherChannel"]
+        other["properties"]["type"]["not"] = {"enum": list(mapping)}
         self.spec.components.schemas["AccessChannel"] = {
             "description": "An access channel. `type` says which of the typed schemas it is; "
+            "a type added later arrives as an `OtherChannel` (the fields every channel has): "
             "clients must tolerate types they do not know.",
-            "oneOf": [{"$ref": ref} for ref in mapping.values()],
-            "discriminator": {"propertyName": "type", "mapping": mapping},
+            "anyOf": [{"$ref": ref} for ref in mapping.values()]
+            + [{"$ref": "#/components/schemas/OtherChannel"}],
         }
 
 
@@ -320,12 +442,15 @@ def negotiated_format(args: dict, *choices: str) -> str:
     return next(name for name, media in FORMAT_MEDIA_TYPES.items() if media == best)
 
 
-def alternative_response(kind_name: str, fmt: str, data: dict[str, Any] | Record) -> Response:
+def alternative_response(
+    kind_name: str, fmt: str, data: dict[str, Any] | Record | Stored
+) -> Response:
     """A page or an item in GeoJSON or JSON-LD, built from the records as published."""
-    dump = BY_NAME[kind_name].dump
-    if isinstance(data, dict):  # a page
-        return published_alternative(kind_name, fmt, [dump(obj) for obj in data["results"]], data)
-    return published_alternative(kind_name, fmt, [dump(data)])
+    kind = BY_NAME[kind_name]
+    page = data if isinstance(data, dict) else None
+    items = data["results"] if isinstance(data, dict) else [data]
+    records = [obj.data() if isinstance(obj, Stored) else kind.dump(obj) for obj in items]
+    return published_alternative(kind_name, fmt, records, page)
 
 
 def published_alternative(
@@ -366,6 +491,16 @@ def get_or_404(model: type[_R], record_id: str, options: Iterable[ORMOption] = (
     if obj is not None:
         return obj
     raise_not_found(model, record_id)
+
+
+def published_or_404(model: type[Record], record_id: str) -> Stored:
+    """The record as stored published (api.web.published), or 410 Gone or 404 as `get_or_404`."""
+    form = db.session.execute(
+        select(model.published_form).where(model.id == record_id)
+    ).one_or_none()
+    if form is None:
+        raise_not_found(model, record_id)
+    return stored(BY_MODEL[model], [(record_id, form[0])])[0]
 
 
 def raise_not_found(model: type[Record], record_id: str) -> NoReturn:

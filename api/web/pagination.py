@@ -8,16 +8,18 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from flask import request, url_for
-from sqlalchemy import BigInteger, Integer, Row, Select, String, func, select, tuple_
+from sqlalchemy import BigInteger, Integer, Select, String, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlalchemy.types import TypeEngine
 
 from api.problems import Problem, field_error
+from api.store.collections import BY_MODEL
 from api.store.db import db
 from api.web import cursors
 from api.web.pipeline import state
+from api.web.published import stored
 
 PAGE = "page"  # what a list's cursors are signed for (api.web.cursors)
 
@@ -92,6 +94,10 @@ def paginate(
     A key that is not a model column (a search rank, a distance) must be an integer expression
     with a name (a label or a subquery's column): it is selected beside each record and set on
     it as an attribute of that name.
+
+    The records of a collection (`statement` selects its model) are read from their stored
+    published forms, as `api.web.published.Stored` (`options` are not needed); anything else
+    is loaded with `options`.
     """
     from api.store.queries import per_data_version
 
@@ -105,14 +111,10 @@ def paginate(
         select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
     )
     computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
-
-    def key_of(row: Row) -> tuple:
-        obj = row[0]
-        values: dict[str, Any] = dict(zip((c.key for c in computed), row[1:], strict=True))
-        return tuple(
-            getattr(obj, c.key) if isinstance(c, InstrumentedAttribute) else values[c.key]
-            for c in order_by
-        )
+    keyed = [c for c in order_by if isinstance(c, InstrumentedAttribute)]
+    # A page of a collection's records is read from their stored forms (api.web.published).
+    entities = statement.column_descriptions
+    kind = BY_MODEL.get(entities[0].get("entity")) if len(entities) == 1 else None
 
     columns = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
     bound = key if len(order_by) > 1 else key[0] if key else None
@@ -123,27 +125,43 @@ def paginate(
     else:
         statement = statement.where(columns < bound).order_by(*(c.desc() for c in order_by))
 
-    statement = statement.add_columns(*computed).options(*options).limit(page_size + 1)
+    if kind is not None:
+        model = kind.model
+        statement = statement.with_only_columns(
+            model.published_form, *keyed, maintain_column_froms=True
+        )
+    else:
+        statement = statement.options(*options)
+    statement = statement.add_columns(*computed).limit(page_size + 1)
     rows = list(db.session.execute(statement))
     more = len(rows) > page_size
     rows = rows[:page_size]
     if direction == "p":
         rows.reverse()
-    for row in rows:
-        for name, value in zip((c.key for c in computed), row[1:], strict=True):
-            setattr(row[0], name, value)
+    if kind is not None:
+        at = 1 + [c.key for c in keyed].index("id")
+        records: list[Any] = stored(kind, ((row[at], row[0]) for row in rows))
+        selected = [c.key for c in keyed] + [c.key for c in computed]
+    else:
+        records = [row[0] for row in rows]
+        selected = [c.key for c in computed]
+    keys = []
+    for record, row in zip(records, rows, strict=True):
+        named = dict(zip(selected, row[1:], strict=True))
+        for column in computed:
+            setattr(record, column.key, named[column.key])
+        keys.append(tuple(named.get(c.key, getattr(record, c.key, None)) for c in order_by))
+
     has_next = more if direction == "n" else True
     has_previous = (key is not None) if direction == "n" else more
     links = {
-        "next": _page_url(encode_cursor("n", key_of(rows[-1]))) if has_next and rows else None,
-        "previous": _page_url(encode_cursor("p", key_of(rows[0])))
-        if has_previous and rows
-        else None,
+        "next": _page_url(encode_cursor("n", keys[-1])) if has_next and rows else None,
+        "previous": _page_url(encode_cursor("p", keys[0])) if has_previous and rows else None,
     }
     if direction == "p" and not rows and key is not None:
         links["next"] = None
     state().page_links = links
-    return {"count": count, **links, "results": [row[0] for row in rows]}
+    return {"count": count, **links, "results": records}
 
 
 def link_header(links: dict[str, str | None]) -> str | None:

@@ -34,16 +34,14 @@ class RequestState:
     language_token: Token[tuple[str, ...]] | None = None
     # The client's use of its rate limit, for the RateLimit headers (api.web.ratelimit).
     rate_limit: Usage | None = None
-    # What the answer is valid under (api.web.caching): the data version and its time, the
-    # ETag and Last-Modified, the minute a clock-dependent answer was computed for, who it
-    # is for (a history's admin or public body).
-    version: tuple[int, datetime | None] | None = None
+    # What the answer is valid under (api.web.caching): the ETag and Last-Modified, who it is
+    # for (a history's admin or public body), and whether it is a 304.
     etag: str | None = None
     last_modified: datetime | None = None
-    clock_minute: datetime | None = None
+    # The data version (and its time) a body to build is labelled with; a dump is built at it.
+    version: tuple[int, datetime | None] | None = None
     audience: str = ""
     not_modified: bool = False
-    record_versioned: bool = False
     # Answers that depend on who asks: private, and varying by Authorization.
     private: bool = False
     vary_authorization: bool = False

@@ -70,7 +70,8 @@ def main(work: Path) -> dict:
         seen["patched"] = (patched.status_code, patched.json["title"])
         dumps = client.get("/v1/dumps").json["dumps"]
         seen["dumps"] = sorted(d["format"] for d in dumps if d["collection"] == "leaflets")
-        seen["dumped"] = client.get("/v1/dumps/leaflets.ndjson").data.decode().count("\n")
+        lines = client.get("/v1/dumps/leaflets.ndjson").data.decode().splitlines()
+        seen["dumped"] = len(lines) - 1  # the records, after the head line
         feed = client.get("/v1/changes?page_size=500").json["results"]
         seen["feed"] = sorted((c["id"], c["change"]) for c in feed if c["kind"] == "leaflets")
         seen["history"] = [

@@ -61,25 +61,36 @@ export class SocialServicesClient {
   }
 }
 
+/**
+ * The channels whose type has its own schema. `AccessChannel` also holds `OtherChannel`, the
+ * catch-all for types added later (its `type` is any string but these), which TypeScript cannot
+ * tell apart by `type` alone: derived from the generated types, no list kept by hand.
+ */
+type KnownChannel = AccessChannel extends infer C
+  ? C extends { type: infer K } ? (string extends K ? never : C) : never
+  : never;
+
 /** One line per way in; `type` narrows the union to each channel's own fields. */
 export function describeChannel(channel: AccessChannel): string {
-  switch (channel.type) {
+  // Sound: a known `type` is never an OtherChannel (the spec excludes the known types there).
+  const known = channel as KnownChannel;
+  switch (known.type) {
     case "phone":
     case "fax":
-      return `${channel.type}: ${channel.number}`;
+      return `${known.type}: ${known.number}`;
     case "web_page":
-      return `web: ${channel.url.fi ?? channel.url.en ?? channel.url.sv ?? ""}`;
+      return `web: ${known.url.fi ?? known.url.en ?? known.url.sv ?? ""}`;
     case "visiting_address":
     case "postal_address":
-      return `${channel.type}: ${channel.address.street_address?.fi ?? ""}`;
+      return `${known.type}: ${known.address.street_address?.fi ?? ""}`;
     case "contact":
-      return `contact by: ${channel.contact_by}`;
+      return `contact by: ${known.contact_by}`;
     case "referral":
     case "distance_service":
-      return `${channel.type}: ${channel.name?.fi ?? channel.id}`;
+      return `${known.type}: ${known.name?.fi ?? known.id}`;
     default:
       // Enumerations are extensible: a type this program does not know is still a channel.
-      return `other: ${(channel as { type: string }).type}`;
+      return `other: ${channel.type}: ${channel.name?.fi ?? channel.id}`;
   }
 }
 

@@ -1,0 +1,348 @@
+"""Long-tail benchmark: requests nobody asked before, on the generated dataset, each scenario
+measured against the bare WSGI baseline (and Datasette where the issue names it) in the same run.
+
+- distinct items: wrk cycles through ITEMS different `/v1/units/{id}` URLs (ids spread over
+  the dataset); target >= 0.5x the bare WSGI app serving the same bytes for the same URLs, and
+  >= 2x Datasette serving the same SQLite file (its row JSON for the same ids);
+- distinct statuses: `/v1/units/{id}/status?at=...` for the same ids; target >= 0.3x bare WSGI;
+- a crawl of distinct list pages: the pages a client sees following `next` from
+  `/v1/units?page_size=20` (collected by crawling once, at most PAGES of them), cycled by wrk;
+  >= 0.5x bare WSGI and >= 2x Datasette's table JSON followed by its `next_url` the same way;
+- the whole units NDJSON dump through `make run`'s server command (the Makefile passes it):
+  units a second (>= 20,000), that every line arrives, and the growth of the server's memory
+  (resident memory of the gunicorn master and workers from /proc, sampled during the download,
+  its peak over the value before) < 32 MB;
+- repeated requests through nginx in front (deploy/nginx.conf): skipped when there is no such file.
+
+The API runs as `make run` starts it (gunicorn, 2 sync workers) with rate limits off; it keeps
+no answers of its own (repeats belong to a cache in front), so wrk coming back to a URL once its
+list is done measures a built answer again. The data version is remembered as deployed
+(DATA_VERSION_TTL).
+The bare WSGI baseline (bench/baseline_app.py) runs under the same gunicorn settings and serves
+the API's own answers to the same URLs, fetched before the measurement. Datasette (a dev extra)
+runs as its `datasette serve -i` does, one process; it is skipped when not installed.
+wrk: 1 thread, 8 connections, a warm-up run that is not measured, then DURATION seconds.
+
+Results: a table of every target as MET or MISSED, and bench/.data/results.json ("long_tail"
+and "dump" sections; bench/load_bench.py writes "repeats"). `make bench` runs it after the
+repeated-request benchmark (`make bench-longtail` alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import pickle
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from dump_bench import DATA, MEMORY_TARGET_MB, NO_RATE_LIMITS, ensure_dataset  # noqa: E402
+from load_bench import (  # noqa: E402
+    AT,
+    RESULTS,
+    ensure_wrk,
+    free_port,
+    save_results,
+    serve,
+    start,
+    stop,
+    wrk,
+)
+from longtail import (  # noqa: E402
+    check,
+    crawl,
+    missed,
+    ratio_row,
+    skipped,
+    spread_ids,
+    table,
+    wrk_script,
+)
+
+PAGE_SIZE = 20
+DUMP_RATE_TARGET = 20_000
+GROUP = "long tail (requests nobody asked before)"
+DUMP_GROUP = "whole units NDJSON dump through `make run`'s server"
+NGINX_GROUP = "repeated requests through nginx"
+
+
+def fetch(base: str, path: str) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(base + path, timeout=60) as response:
+        return response.status, response.headers.get("Content-Type", ""), response.read()
+
+
+def fetch_all(base: str, paths: list[str]) -> dict[str, tuple[int, str, bytes]]:
+    """The answers to `paths`, asked two at a time (one per worker); every one must be a 200."""
+    with ThreadPoolExecutor(2) as pool:
+        answers = dict(zip(paths, pool.map(lambda path: fetch(base, path), paths), strict=True))
+    for path, (status, _type, _body) in answers.items():
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+    return answers
+
+
+def get_json(base: str, answers: dict | None = None):
+    """A page's JSON by its path, keeping each answer in `answers` when given."""
+
+    def get(path: str) -> dict:
+        answer = fetch(base, path)
+        if answer[0] != 200:
+            raise SystemExit(f"{path} answered {answer[0]}")
+        if answers is not None:
+            answers[path] = answer
+        return json.loads(answer[2])
+
+    return get
+
+
+def write_paths(name: str, paths: list[str]) -> Path:
+    """The wrk script that cycles through `paths` (written beside the list of them)."""
+    listed = DATA / f"paths-{name}.txt"
+    listed.write_text("".join(path + "\n" for path in paths))
+    script = DATA / f"paths-{name}.lua"
+    script.write_text(wrk_script(listed))
+    return script
+
+
+def cycle(base: str, script: Path, duration: int, warmup: int) -> dict:
+    if warmup:
+        wrk(base + "/", warmup, script=script)
+    return wrk(base + "/", duration, script=script)
+
+
+def start_datasette(path: Path) -> tuple[subprocess.Popen, str] | None:
+    datasette = ROOT / ".venv/bin/datasette"
+    if not datasette.exists():
+        return None
+    port = free_port()
+    command = [str(datasette), "serve", "-i", str(path), "--host", "127.0.0.1", "--port",
+               str(port), "--setting", "suggest_facets", "off"]  # fmt: skip
+    return serve(command, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def long_tail(options, url: str, database: Path) -> list[dict]:
+    ids = spread_ids(options.units, options.items)
+    api, api_base = start("wsgi:app", {"DATABASE_URL": url, **NO_RATE_LIMITS})
+    try:
+        items = [f"/v1/units/{unit}" for unit in ids]
+        statuses = [f"/v1/units/{unit}/status?at={AT}" for unit in ids]
+        first = f"/v1/units?page_size={PAGE_SIZE}"
+        print(f"fetching {len(ids):,} units, their statuses, and crawling up to "
+              f"{options.pages:,} pages for the baseline ...", flush=True)  # fmt: skip
+        answers: dict = {}
+        pages = crawl(get_json(api_base, answers), first, "next", options.pages)
+        if pages[-1] not in answers:  # the crawl stopped at the limit before asking for it
+            answers.update(fetch_all(api_base, pages[-1:]))
+        answers.update(fetch_all(api_base, items))
+        answers.update(fetch_all(api_base, statuses))
+        store = DATA / "baseline-answers.pickle"
+        store.write_bytes(pickle.dumps(answers))
+        scripts = {name: write_paths(name, paths) for name, paths in
+                   (("items", items), ("statuses", statuses), ("pages", pages))}  # fmt: skip
+        baseline, baseline_base = start(
+            "bench.baseline_app:app", {"BENCH_BASELINE_ANSWERS": str(store)}
+        )
+        try:
+            if fetch(baseline_base, items[0]) != answers[items[0]]:
+                raise SystemExit("the baseline does not serve the API's bytes")
+            measured = {}
+            for name, script in scripts.items():
+                print(f"measuring {name} ({sum(1 for _ in open(script.with_suffix('.txt'))):,}"
+                      " distinct URLs) ...", flush=True)  # fmt: skip
+                measured[name] = {
+                    "ours": cycle(api_base, script, options.duration, options.warmup),
+                    "baseline": cycle(baseline_base, script, options.duration, options.warmup),
+                }
+        finally:
+            stop(baseline)
+    finally:
+        stop(api)
+    datasette = datasette_scenarios(options, database, ids)
+
+    rows = []
+    labels = {"items": ("distinct items", 0.5), "statuses": ("distinct statuses", 0.3),
+              "pages": ("crawl of distinct list pages", 0.5)}  # fmt: skip
+    for name, (label, minimum) in labels.items():
+        ours, baseline = measured[name]["ours"], measured[name]["baseline"]
+        rows.append(ratio_row(f"{label} vs bare WSGI", GROUP, ours["rps"], baseline["rps"],
+                              "bare WSGI", minimum))  # fmt: skip
+        rows[-1]["errors"] = {"ours": ours["errors"], "baseline": baseline["errors"]}
+        if name == "statuses":
+            continue
+        label_vs = f"{label} vs Datasette"
+        if datasette is None:
+            rows.append(skipped(label_vs, GROUP, "datasette not installed (a dev extra)"))
+        else:
+            rows.append(ratio_row(label_vs, GROUP, ours["rps"], datasette[name]["rps"],
+                                  "Datasette", 2.0))  # fmt: skip
+            rows[-1]["errors"] = {"ours": ours["errors"], "datasette": datasette[name]["errors"]}
+    return rows
+
+
+def datasette_scenarios(options, database: Path, ids: list[str]) -> dict | None:
+    """Datasette on the same SQLite file: the row JSON of the same ids, and its table JSON
+    crawled by `next_url` from a first page of the same size."""
+    started = start_datasette(database)
+    if started is None:
+        return None
+    process, base = started
+    try:
+        name = database.stem
+        rows = [f"/{name}/units/{unit}.json" for unit in ids]
+        pages = crawl(get_json(base), f"/{name}/units.json?_size={PAGE_SIZE}", "next_url",
+                      options.pages)  # fmt: skip
+        status, _type, _body = fetch(base, rows[0])
+        if status != 200:
+            raise SystemExit(f"datasette answered {status} for {rows[0]}")
+        measured = {}
+        for kind, paths in (("items", rows), ("pages", pages)):
+            print(f"measuring Datasette {kind} ({len(paths):,} distinct URLs) ...", flush=True)
+            script = write_paths(f"datasette-{kind}", paths)
+            measured[kind] = cycle(base, script, options.duration, options.warmup)
+        return measured
+    finally:
+        stop(process)
+
+
+def server_rss_kib(master: int) -> int:
+    """Resident memory of the gunicorn master and its workers (its children), from /proc."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if int(entry.name) != master and parent != master:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):  # a process that just ended
+            continue
+    return total
+
+
+def dump(options, url: str) -> list[dict]:
+    """The whole units NDJSON dump through `make run`'s server command."""
+    port = free_port()
+    command = [*shlex.split(options.server_command), "--bind", f"127.0.0.1:{port}"]
+    log_path = DATA / "dump-server.log"
+    print(f"dump through: {shlex.join(command)} (its log: {log_path.relative_to(ROOT)})",
+          flush=True)  # fmt: skip
+    log = log_path.open("w")
+    env = {"DATABASE_URL": url, **NO_RATE_LIMITS}
+    process, base = serve(command, port, env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        # Both workers warmed up alike (imports, connections, a small dump), several at once so
+        # that each answers some: the growth measured is the big dump's, not a first request's.
+        warm = ["/v1/units?page_size=20", "/v1/dumps/organizations.ndjson"] * 8
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda path: fetch(base, path), warm))
+        before = server_rss_kib(process.pid)
+        peak = [before]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], server_rss_kib(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        lines = size = 0
+        cut = None
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(base + "/v1/dumps/units.ndjson", timeout=600) as answer:
+                while chunk := answer.read(1 << 16):
+                    lines += chunk.count(b"\n")
+                    size += len(chunk)
+        except (http.client.HTTPException, OSError) as error:
+            cut = f"{type(error).__name__}: {error}"
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        after = server_rss_kib(process.pid)
+        peak[0] = max(peak[0], after)
+    finally:
+        stop(process)
+        log.close()
+    growth_mb = (peak[0] - before) / 1024
+    rate = lines / seconds if seconds else 0.0
+    print(
+        f"dump: {lines:,} lines, {size / 1e6:.1f} MB in {seconds:.2f} s; server memory "
+        f"{before / 1024:.1f} MB before, {peak[0] / 1024:.1f} MB at the peak, "
+        f"{after / 1024:.1f} MB after" + (f"; cut off ({cut})" if cut else ""),
+        flush=True,
+    )
+    return [
+        check("units a second", DUMP_GROUP, rate, ">=", DUMP_RATE_TARGET, unit="/s",
+              seconds=seconds, bytes=size),
+        check("lines that arrived (== units)", DUMP_GROUP, lines, "==", options.units,
+              error=cut),
+        check("server memory growth, MB", DUMP_GROUP, growth_mb, "<", MEMORY_TARGET_MB,
+              unit=" MB", before_kib=before, peak_kib=peak[0], after_kib=after),
+    ]  # fmt: skip
+
+
+def nginx() -> list[dict]:
+    scenario = "repeated requests via nginx vs static file"
+    if not (ROOT / "deploy" / "nginx.conf").exists():
+        return [skipped(scenario, NGINX_GROUP, "no deploy/nginx.conf")]
+    if not shutil.which("nginx"):
+        return [skipped(scenario, NGINX_GROUP, "nginx is not installed")]
+    return [skipped(scenario, NGINX_GROUP, "not measured by this benchmark yet")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=20_000, help="distinct units and statuses")
+    parser.add_argument("--pages", type=int, default=1_000, help="distinct list pages at most")
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument(
+        "--server-command",
+        default=f"{ROOT}/.venv/bin/gunicorn --workers 2 --access-logfile - wsgi:app",
+        help="make run's server command, without --bind (the Makefile passes its own)",
+    )
+    parser.add_argument("--only", choices=("long-tail", "dump"), help="one part, to try it out")
+    options = parser.parse_args()
+    ensure_wrk()
+    url = ensure_dataset(options.units)
+    database = Path(url.removeprefix("sqlite:///"))
+    settings = vars(options)
+    print(
+        f"{options.units:,} generated units (SQLite); wrk, 1 thread, 8 connections, "
+        f"{options.warmup} s warm-up then {options.duration} s a scenario.",
+        flush=True,
+    )
+    rows, dump_rows = [], []
+    if options.only != "dump":
+        rows = long_tail(options, url, database)
+        save_results("long_tail", rows, settings)
+    if options.only != "long-tail":
+        dump_rows = dump(options, url)
+        save_results("dump", dump_rows, settings)
+    nginx_rows = nginx()
+    save_results("nginx", nginx_rows, settings)
+    print(table(rows + dump_rows + nginx_rows))
+    print(f"\nresults: {RESULTS.relative_to(ROOT)}")
+    print(json.dumps({"missed": missed(rows + dump_rows)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
