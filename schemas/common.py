@@ -452,10 +452,14 @@ class CommaSeparated(fields.String):
         self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> list[str]:
         text = super()._deserialize(value, attr, data, **kwargs)
+        self._check_values(text)
         if len(text) > self.max_length:
             raise ValidationError(f"At most {self.max_length} characters.")
         self._check(text)
         return list(dict.fromkeys(text.split(",")))
+
+    def _check_values(self, text: str) -> None:
+        """Checks that name a wrong value before its length is (a closed list's)."""
 
     def _check(self, text: str) -> None:
         if not self.pattern.fullmatch(text):
@@ -478,7 +482,7 @@ class CommaSeparatedChoices(CommaSeparated):
         kwargs.setdefault("max_length", len(",".join(values)))  # every value, once
         super().__init__("(" + "|".join(re.escape(v) for v in values) + ")", **kwargs)
 
-    def _check(self, text: str) -> None:
+    def _check_values(self, text: str) -> None:
         unknown = [value for value in text.split(",") if value not in self.choices]
         if unknown:
             named = ", ".join(repr(value) for value in dict.fromkeys(unknown))

@@ -392,7 +392,9 @@ def _enumerated_query_parameters(client) -> list[tuple[str, str, list[str]]]:
 
 def test_every_enumerated_filter_names_its_allowed_values(client):
     cases = _enumerated_query_parameters(client)
-    assert {"type", "state", "kind", "lang", "format", "include"} <= {c[1] for c in cases}
+    # `format` is described in each operation's text, not as a parameter (the JSON clients
+    # negotiate other formats by Accept); its values are checked by the case above.
+    assert {"type", "state", "kind", "lang", "include"} <= {c[1] for c in cases}
     for path, name, values in cases:
         response = client.get(path, query_string={name: "no_such_value"})
         assert_problem(response, 400, name)

@@ -113,6 +113,8 @@ def longest_value(schema: dict, where: str) -> int:
     if "enum" in schema:
         return max(sum(cost(c) for c in str(value)) for value in schema["enum"])
     kind = schema.get("type")
+    if kind == "boolean":
+        return len("false")
     if kind == "integer":
         assert "maximum" in schema and "minimum" in schema, f"{where}: unbounded integer"
         return max(len(str(schema["minimum"])), len(str(schema["maximum"])))
