@@ -107,16 +107,9 @@ def repair_what_the_spec_cannot_say(case) -> None:
     - a cursor (or the feed's `since`) is opaque: only one the API issued (for the same
       ordering, with `q` or `near`) is valid, so a made-up one becomes a real one;
     - `near` and `radius` go together; a bbox's west is less than its east, south than north;
-    - `end` must not be before `start` nor more than a year after it;
-    - `bom` and `nulls` shape the CSV dumps only, so the other formats go without them.
+    - `end` must not be before `start` nor more than a year after it.
     """
     query = case.query or {}
-    if (case.path_parameters or {}).get("fmt") != "csv":
-        bom = query.get("bom")
-        if isinstance(bom, bool) or bom in ("true", "false"):
-            del query["bom"]
-        if query.get("nulls") in ("empty", "marked"):
-            del query["nulls"]
     _repair_geo(query)
     cursor = query.get("cursor")
     if isinstance(cursor, str) and 1 <= len(cursor) <= 1000:

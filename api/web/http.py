@@ -167,12 +167,17 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
-def without_fmt(spec: Any) -> Any:  # noqa: ANN401 - a path item or one of its values
-    """A dump's path item or operation without its `fmt` path parameter."""
+# The query parameters only the CSV dump takes (schemas.dumps.DumpArgsSchema).
+CSV_ONLY = ("bom", "nulls")
+
+
+def without_fmt(spec: Any, dropped: tuple[str, ...] = ()) -> Any:  # noqa: ANN401 - a path item or one of its values
+    """A dump's path item or operation without its `fmt` path parameter (and `dropped`)."""
+    names = ("fmt", *dropped)
     if isinstance(spec, list):
-        return [p for p in spec if not (isinstance(p, dict) and p.get("name") == "fmt")]
+        return [p for p in spec if not (isinstance(p, dict) and p.get("name") in names)]
     if isinstance(spec, dict) and "parameters" in spec:
-        return {**spec, "parameters": without_fmt(spec["parameters"])}
+        return {**spec, "parameters": without_fmt(spec["parameters"], dropped)}
     return spec
 
 
@@ -338,10 +343,19 @@ class Api(flask_smorest.Api):
             json_dump = {"$ref": "#/components/schemas/JsonDump"}
             schema = json_dump if media_type == "application/json" else BINARY
             split["responses"]["200"]["content"] = {media_type: {"schema": dict(schema)}}
+            dropped = () if fmt == "csv" else CSV_ONLY
             self.spec._paths[f"/v1/dumps/{{collection}}.{fmt}"] = {
-                **{key: without_fmt(copy.deepcopy(value)) for key, value in item.items()},
-                "get": without_fmt(split),
+                **{key: without_fmt(copy.deepcopy(value), dropped) for key, value in item.items()},
+                "get": without_fmt(split, dropped),
             }
+        # The CSV's null marker as a named schema, so that a client generator names its type.
+        self.spec.components.schema("CsvNulls", {"type": "string", "enum": ["empty", "marked"]})
+        for parameter in self.spec._paths["/v1/dumps/{collection}.csv"]["get"]["parameters"]:
+            if parameter.get("name") == "nulls":
+                description = parameter["schema"].get("description")
+                parameter["schema"] = {"$ref": "#/components/schemas/CsvNulls"}
+                if description and "description" not in parameter:
+                    parameter["description"] = description
 
     def add_editor_components(self) -> None:
         """The editor API's bearer scheme, Location header, and request bodies: each editable
