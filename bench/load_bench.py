@@ -52,7 +52,12 @@ from longtail import check, ratio_row  # noqa: E402
 WORKERS = 2
 # The second instance: nothing remembered between requests.
 NO_MEMORY = {"DATA_VERSION_TTL": "0"}
-GUNICORN = [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(WORKERS), "--log-level", "warning"]
+# As `make run` serves (the Makefile's SERVER): 2 workers of 4 threads; the baseline alike.
+GUNICORN = [
+    str(ROOT / ".venv/bin/gunicorn"),
+    *("--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4"),
+    *("--log-level", "warning"),
+]
 THREADS, CONNECTIONS = 1, 8
 AT = "2021-03-15T10:00:00%2B02:00"
 

@@ -12,11 +12,12 @@ measured against the bare WSGI baseline (and Datasette where the issue names it)
   units a second (>= 20,000), that every line arrives, and the growth of the server's memory
   (resident memory of the gunicorn master and workers from /proc, sampled during the download,
   its peak over the value before) < 32 MB;
-- repeated requests through nginx in front (deploy/nginx.conf): skipped when there is no such file.
+- repeated requests through nginx in front (deploy/nginx.conf): not measured yet (printed as
+  skipped).
 
-The API runs as `make run` starts it (gunicorn, 2 sync workers) with rate limits off; it keeps
-no answers of its own (repeats belong to a cache in front), so wrk coming back to a URL once its
-list is done measures a built answer again. The data version is remembered as deployed
+The API runs as `make run` starts it (gunicorn, 2 workers of 4 threads) with rate limits off;
+it keeps no answers of its own (repeats belong to a cache in front), so wrk coming back to a URL
+once its list is done measures a built answer again. The data version is remembered as deployed
 (DATA_VERSION_TTL).
 The bare WSGI baseline (bench/baseline_app.py) runs under the same gunicorn settings and serves
 the API's own answers to the same URLs, fetched before the measurement. Datasette (a dev extra)
@@ -315,7 +316,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument(
         "--server-command",
-        default=f"{ROOT}/.venv/bin/gunicorn --workers 2 --access-logfile - wsgi:app",
+        default=f"{ROOT}/.venv/bin/gunicorn --workers 2 --worker-class gthread --threads 4 "
+        "--access-logfile - wsgi:app",
         help="make run's server command, without --bind (the Makefile passes its own)",
     )
     parser.add_argument("--only", choices=("long-tail", "dump"), help="one part, to try it out")

@@ -86,6 +86,46 @@ def test_the_loader_rejects_an_unknown_timezone(app, tmp_path):
     assert raised.value.problems[0][0] == "units.yaml"
 
 
+@pytest.mark.parametrize("zone", ["../../../../etc/passwd", "Mars/Olympus_Mons"])
+def test_a_zone_stored_before_it_was_checked_never_makes_a_public_read_fail(app, client, zone):
+    """A database from before the check may hold any zone name: the unit's own status is
+    `unknown` (cannot_evaluate), and no read of it or of a list holding it fails."""
+    from sqlalchemy import text
+
+    from api.store.db import db
+
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE units SET timezone = :zone WHERE id = 'pakila-work-centre'"),
+            {"zone": zone},
+        )
+        db.session.commit()
+    unit = "/v1/units/pakila-work-centre"
+    at = "2021-03-15T10:00:00%2B02:00"
+    reads = [
+        f"/v1/units?state=closed,unknown&at={at}",
+        f"/v1/units?open_at={at}",
+        f"/v1/units?include=status&at={at}",
+        f"{unit}/status?at={at}",
+        f"{unit}/opening-hours",
+        f"{unit}/opening-hours?start=2021-03-15",
+        f"{unit}/opening-hours.ics",
+        f"{unit}/opening-hours.ics?start=2021-03-15&end=2021-03-21",
+        f"/v1/services/rehabilitating-work-activities/status?at={at}",
+        "/hsds/services",
+        "/hsds/service_at_locations",
+        "/hsds/organizations",
+    ]
+    for url in reads:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+    status = client.get(f"{unit}/status?at={at}").json
+    assert status["state"] == "unknown"
+    assert "cannot_evaluate" in [reason["code"] for reason in status["reasons"]], status
+    calendar = client.get(f"{unit}/opening-hours.ics?start=2021-03-15&end=2021-03-21")
+    assert b"X-WR-TIMEZONE" not in calendar.data  # wall-clock times in no zone (floating)
+
+
 # --- Anchored patterns and a trailing newline ------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from api.domain.status import DayHours, UnitFacts
 from api.store.models import Unit
@@ -120,14 +121,21 @@ def _closes_by_exception(day: DayHours) -> bool:
     return day.state == "closed" and bool(day.notice_ids or day.exception_ids)
 
 
+def _instant(wall: datetime, zone: ZoneInfo | None) -> str:
+    """A wall-clock time in the unit's zone as UTC; floating (no zone) when the zone is unknown."""
+    return _utc(wall) if zone is not None else wall.strftime("%Y%m%dT%H%M%S")
+
+
 def opening_hours_calendar(
     unit: Unit, facts: UnitFacts, days: list[DayHours], *, lang: str, uid_domain: str
 ) -> str:
     """One VEVENT per opening span, and an all-day one per day a notice or an exception
     period closes the unit; times in UTC so no VTIMEZONE is needed. Texts in `lang` (see
     FALLBACK_LANGUAGES). An event's UID is its unit, day, kind and opening time
-    `@uid_domain`: the same event has the same UID whichever host serves the feed."""
-    zone = facts.zone
+    `@uid_domain`: the same event has the same UID whichever host serves the feed. A unit whose
+    stored zone this platform does not know gets its hours as floating local times (RFC 5545:
+    the wall-clock time the source gives, in no zone) rather than a failed feed."""
+    zone = facts.zone_or_none()
     stamp = _utc(unit.modified_at)
     name = _marked(unit.name, lang)
     notices = {notice.id: notice for notice in facts.notices}
@@ -137,8 +145,9 @@ def opening_hours_calendar(
         "PRODID:-//social-services-api//opening hours//EN",
         "CALSCALE:GREGORIAN",
         f"X-WR-CALNAME:{_escape(name)}",
-        f"X-WR-TIMEZONE:{facts.timezone}",
     ]
+    if zone is not None:
+        lines.append(f"X-WR-TIMEZONE:{facts.timezone}")
 
     def event(uid: str, when: list[str], summary: str, day: DayHours) -> list[str]:
         texts = [_marked(notices[i].text, lang) for i in day.notice_ids if i in notices]
@@ -167,7 +176,7 @@ def opening_hours_calendar(
             end_day = day.date + timedelta(days=1) if span.closes_next_day else day.date
             end = datetime.combine(end_day, span.closes, tzinfo=zone)
             summary = name if day.state == "open" else f"{name} ({_state(day.state, lang)})"
-            when = [f"DTSTART:{_utc(start)}", f"DTEND:{_utc(end)}"]
+            when = [f"DTSTART:{_instant(start, zone)}", f"DTEND:{_instant(end, zone)}"]
             uid = f"{key}-hours-{span.opens.strftime('%H%M')}"
             lines += event(uid, when, summary, day)
     lines.append("END:VCALENDAR")

@@ -1,7 +1,7 @@
 """`/v1/units`: service units, with their services, access channels and opening hours."""
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -222,8 +222,9 @@ def get_unit_opening_hours_calendar(args: dict, unit_id: str) -> Response:
 
 
 def local_today(facts: UnitFacts) -> date:
-    """Today in the unit's zone."""
-    return datetime.now(facts.zone).date()
+    """Today in the unit's zone (in UTC if its stored zone is none this platform knows: a
+    stored value never makes a read fail)."""
+    return datetime.now(facts.zone_or_none() or UTC).date()
 
 
 def calendar_range(args: dict, facts: UnitFacts) -> tuple[date, date]:
@@ -245,7 +246,7 @@ def date_range(args: dict, facts: UnitFacts) -> tuple[date, date]:
     """`start` and `end` as asked; one alone makes a week with it; neither, this week on."""
     start, end = args.get("start"), args.get("end")
     if start is None:
-        start = end - timedelta(days=6) if end else datetime.now(facts.zone).date()
+        start = end - timedelta(days=6) if end else local_today(facts)
     if end is None:
         end = start + timedelta(days=6)
     if end < start or (end - start).days >= MAX_RANGE_DAYS:
