@@ -15,6 +15,7 @@ from api.store.models import Change
 from api.web import cursors
 from api.web.http import Blueprint
 from api.web.pagination import fits_column
+from api.web.published import stored
 from schemas.changes import ChangeArgsSchema, ChangePageSchema
 
 blp = Blueprint(
@@ -131,8 +132,8 @@ def _pruned() -> bool:
 
 
 def _current_records(rows: Sequence[Change]) -> dict[tuple[str, str], dict]:
-    """The records the page's creates and updates name, as their item endpoints publish them,
-    loaded one query per kind (plus its embeds), not one per row."""
+    """The records the page's creates and updates name, as their item endpoints publish them:
+    their stored published forms, one query per kind, not one per row."""
     wanted: dict[str, list[str]] = {}
     for row in rows:
         if row.action != "delete":
@@ -140,7 +141,10 @@ def _current_records(rows: Sequence[Change]) -> dict[tuple[str, str], dict]:
     records = {}
     for kind_name, ids in wanted.items():
         kind = BY_NAME[kind_name]
-        statement = select(kind.model).where(kind.model.id.in_(ids)).options(*kind.loads)
-        for obj in db.session.scalars(statement):
-            records[(kind_name, obj.id)] = kind.dump(obj)
+        model = kind.model
+        forms = db.session.execute(
+            select(model.id, model.published_form).where(model.id.in_(sorted(set(ids))))
+        )
+        for record in stored(kind, [(row[0], row[1]) for row in forms]):
+            records[(kind_name, record.id)] = record.data()
     return records
