@@ -180,6 +180,18 @@ def test_a_trailing_newline_in_a_query_parameter_is_400_naming_it(client, url, p
     assert "Content-Language" not in response.headers
 
 
+def test_format_with_a_trailing_newline_is_400_on_every_collection_and_item(client):
+    """`format=json%0A` on every collection and on one item of each (issue 13: each was a 500)."""
+    from api.store.collections import PUBLISHED
+
+    for kind in PUBLISHED:
+        listed = client.get(f"/v1/{kind.name}?page_size=1").json["results"]
+        urls = [f"/v1/{kind.name}"] + [f"/v1/{kind.name}/{record['id']}" for record in listed]
+        for url in urls:
+            response = client.get(f"{url}?format=json%0A")
+            assert_problem(response, 400, "format")
+
+
 def test_lang_still_shapes_as_of_names(client):
     response = client.get(f"/v1/units/pakila-work-centre?lang=fi,sv&{AS_OF}")
     assert response.status_code == 200
