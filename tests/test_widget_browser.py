@@ -20,6 +20,7 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, urlsplit
 
@@ -668,21 +669,31 @@ def test_the_demo_page_shows_every_badge_and_follows_the_chosen_date(server, bro
             (widget,) = read(browser, "#chosen service-status-list")
             return {card["id"]: card["badge"] for card in widget["units"]}
 
+        from api.web.widget import HELSINKI, PRESETS
+
         chosen = browser.find_element(By.CSS_SELECTOR, "#chosen service-status-list")
-        for at in (LIMITED_AT, CLOSED_AT, OPEN_AT):
-            if at != LIMITED_AT:  # the default; the others by their buttons
-                local = at[:16]
-                browser.find_element(By.CSS_SELECTOR, f'[data-at="{local}"]').click()
-            assert chosen.get_attribute("at") == at  # the offset of that day in Helsinki
+        shown: set[str] = set()
+        for local, _label in PRESETS:  # every date the demo offers, each by its button
+            at = datetime.fromisoformat(local).replace(tzinfo=HELSINKI).isoformat()
+            browser.find_element(By.CSS_SELECTOR, f'[data-at="{local}"]').click()
+            # The offset of that day in Helsinki.
+            WebDriverWait(browser, TIMEOUT).until(
+                lambda _b, a=at: chosen.get_attribute("at") == a, f"at={at}"
+            )
             page = api(
                 server,
                 f"/v1/units?organization_id={ORGANIZATION}&include=status&page_size=500"
                 f"&at={quote(at)}",
             )
             expected = {u["id"]: expected_badge(u["statuses"][0]) for u in page["results"]}
-            WebDriverWait(browser, TIMEOUT).until(lambda _b, e=expected: chosen_badges() == e)
+            WebDriverWait(browser, TIMEOUT).until(
+                lambda _b, e=expected: chosen_badges() == e,
+                f"badges at {at}: expected {expected}",
+            )
+            shown |= set(expected.values())
             code = browser.find_element(By.ID, "chosen-snippet").text
             assert f'at="{at}"' in code
+        assert shown == {"open", "limited", "closed", "unknown"}  # the presets show every badge
         Select(browser.find_element(By.ID, "choose-lang")).select_by_value("fi")
         WebDriverWait(browser, TIMEOUT).until(
             lambda _b: read(browser, "#chosen service-status-list")[0]["lang"] == "fi"
