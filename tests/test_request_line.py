@@ -110,6 +110,8 @@ def longest_string(schema: dict, where: str) -> int:
 
 
 def longest_value(schema: dict, where: str) -> int:
+    if "$ref" in schema:  # a named schema: #/components/schemas/<name>
+        schema = SPEC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
     if "enum" in schema:
         return max(sum(cost(c) for c in str(value)) for value in schema["enum"])
     kind = schema.get("type")
