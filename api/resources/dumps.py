@@ -42,7 +42,7 @@ from api.resources.index import last_modified
 from api.store import queries
 from api.store.collections import BY_NAME, PUBLISHED
 from api.store.db import db, read_snapshot
-from api.web.caching import _accepted_encoding, _etag_for_request
+from api.web.caching import accepted_encoding, etag_for_request
 from api.web.http import Blueprint
 from api.web.pipeline import state
 from schemas.dumps import DumpArgsSchema, DumpListSchema, NoArgsSchema
@@ -214,7 +214,7 @@ def _send(part: str, name: str, mimetype: str, download_name: str) -> Response:
     """The file `name` of `part` (a collection, or DATASET) of the current data version's
     build, compressed as the client accepts (the build's precompressed copies), with its
     validators and the cursor."""
-    encoding = _accepted_encoding()
+    encoding = accepted_encoding()
     # A zip is compressed already: its ETag is labelled alike (as api.web.caching does).
     served = encoding if encoding in exports.ENCODINGS and mimetype in COMPRESSED else None
     suffix = exports.ENCODINGS[served] if served else ""
@@ -300,7 +300,7 @@ def current_build(part: str) -> tuple[Path, str]:
         # The data moved on before the build's snapshot: the answer is that newer version's.
         state().version = built_version
         state().last_modified = built_version[1]
-        state().etag = _etag_for_request(built_version[0])
+        state().etag = etag_for_request(built_version[0])
         cursor = encode_position(built_version[0])
     return folder, cursor
 

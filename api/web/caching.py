@@ -228,7 +228,8 @@ def forget_data_version() -> None:
     remembered().forget_version()
 
 
-def _etag_for_request(version: int) -> str:
+def etag_for_request(version: int) -> str:
+    """The ETag of this request's answer at data `version` (the dumps label theirs with it)."""
     view = _view()
     parts = [
         str(version),
@@ -305,12 +306,12 @@ def _conditional_get() -> Response | None:
     memory = remembered()
     recent = memory.recent_version()
     if recent is not None:
-        state().etag = _etag_for_request(recent[0])
+        state().etag = etag_for_request(recent[0])
         answer = _not_modified(recent[1])
         if answer is not None:
             return answer
     state().version = version = memory.fresh_version()
-    state().etag = _etag_for_request(version[0])
+    state().etag = etag_for_request(version[0])
     return _not_modified(version[1])
 
 
@@ -387,11 +388,11 @@ def _sent_etag() -> str:
     gain, or not text: which a 304, built without the body, cannot know)."""
     etag = state().etag
     assert etag is not None, "a cacheable request's ETag is made before its view"
-    encoding = _accepted_encoding()
+    encoding = accepted_encoding()
     return etag if encoding is None else etag[:-1] + f'-{encoding}"'
 
 
-def _accepted_encoding() -> str | None:
+def accepted_encoding() -> str | None:
     """The encoding Flask-Compress chooses for this request's 200, if the body is compressed."""
     return _choose_algorithm(ENCODINGS, request.headers.get("Accept-Encoding", ""))
 
