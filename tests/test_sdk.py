@@ -8,10 +8,8 @@ REQUIRE_SYSTEM_TESTS=1. The npm tools are pinned in tests/sdk/package-lock.json.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
-import io
 import json
 import os
 import re
@@ -27,6 +25,7 @@ import pytest
 import yaml
 from conftest import PROJECT_ROOT, sdk_node_modules
 from live_server import live_server
+from readme_examples import example, run_python
 
 OPENAPI = PROJECT_ROOT / "openapi.yaml"
 SDK_DIR = PROJECT_ROOT / "tests" / "sdk"
@@ -327,26 +326,9 @@ def test_other_representations_are_negotiated_outside_the_python_client(
     assert httpx.get(f"{server}/v1/units?format=geojson").json() == geojson.json()
 
 
-README_EXAMPLE = re.compile(r"<!-- sdk-example: (\w+) -->\n( *)```\w+\n(.*?)\n\2```", re.DOTALL)
-
-
-def readme_examples() -> dict[str, str]:
-    """The README's generated-client examples: a fenced block after `<!-- sdk-example: ... -->`,
-    dedented by the list item's indentation."""
-    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    return {
-        name: "\n".join(line.removeprefix(indent) for line in code.splitlines())
-        for name, indent, code in README_EXAMPLE.findall(text)
-    }
-
-
 def test_the_readme_python_client_example_runs(sdk, server):
-    (code,) = [code for name, code in readme_examples().items() if name == "python"]
-    assert 'base_url="http://127.0.0.1:8000"' in code
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exec(code.replace("http://127.0.0.1:8000", server), {})  # noqa: S102 - the README's
-    lines = output.getvalue().splitlines()
+    assert 'base_url="http://127.0.0.1:8000"' in example("sdk-python", "python")
+    lines = run_python("sdk-python", server).splitlines()
     units = httpx.get(
         f"{server}/v1/units", params={"service_id": "rehabilitating-work-activities"}
     ).json()["results"]

@@ -1,0 +1,143 @@
+"""Every code block of the README is run against a live server on the shipped data, or marked
+with the reason it is not (tests/readme_examples.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from conftest import PROJECT_ROOT
+from live_server import live_server
+from readme_examples import (
+    RUN_LANGUAGES,
+    blocks,
+    examples,
+    expected_output,
+    run_javascript,
+    run_python,
+)
+
+# Each example the README marks, and the test module that runs it.
+RUN_BY = {
+    "units-offering-python": "test_readme_examples.py",
+    "units-offering-js": "test_readme_examples.py",
+    "status-python": "test_readme_examples.py",
+    "status-js": "test_readme_examples.py",
+    "mirror-sync": "test_readme_examples.py",
+    "can-i-start": "test_readme_questions.py",
+    "badges": "test_readme_questions.py",
+    "versions": "test_readme_questions.py",
+    "sdk-python": "test_sdk.py",
+}
+SERVICE = "rehabilitating-work-activities"
+
+
+@pytest.fixture(scope="module")
+def server(loaded_database, tmp_path_factory):
+    with live_server(loaded_database, tmp_path_factory.mktemp("readme-server")) as url:
+        yield url
+
+
+def js(value: Any) -> str:
+    """`value` as console.log prints it (for strings, nulls and booleans)."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else value
+
+
+def every_page(url: str, params: dict[str, str]) -> list[dict]:
+    results, next_url = [], url
+    while next_url:
+        page = httpx.get(next_url, params=params).raise_for_status().json()
+        results.extend(page["results"])
+        next_url, params = page["next"], {}
+    return results
+
+
+# --- Every block is run, or says why not --------------------------------------------------
+
+
+def test_every_readme_block_is_run_or_marked_with_the_reason_it_is_not():
+    found = blocks()
+    assert len(found) > len(RUN_BY)
+    for block in found:
+        assert block.marker, f"{block} has no <!-- example: NAME --> or <!-- not-run: REASON -->"
+        if block.marker == "not-run":
+            assert block.label, f"{block} does not say why it is not run"
+            assert block.language not in RUN_LANGUAGES, f"{block}: Python and JS examples run"
+        else:
+            assert block.language in RUN_LANGUAGES, f"{block}: no test can run {block.language}"
+    names = [block.label for block in found if block.marker == "example"]
+    assert len(names) == len(set(names)), "two examples have one name"
+
+
+def test_every_marked_example_is_run_by_a_test():
+    assert set(examples()) == set(RUN_BY)
+    for name, module in RUN_BY.items():
+        source = (PROJECT_ROOT / "tests" / module).read_text(encoding="utf-8")
+        assert f'("{name}",' in source, f"{module} does not run {name}"
+
+
+def test_a_block_without_a_marker_is_found():
+    text = (
+        "Intro\n\n```python\nprint(1)\n```\n\n<!-- not-run: a shell command -->\n```sh\nls\n```\n"
+    )
+    unmarked, marked = blocks(text)
+    assert (unmarked.marker, unmarked.language, unmarked.code) == (None, "python", "print(1)\n")
+    assert (marked.marker, marked.label, marked.line) == ("not-run", "a shell command", 8)
+
+
+# --- The examples, run -------------------------------------------------------------------
+
+
+def test_the_python_units_offering_example_prints_every_unit_offering_the_service(server):
+    printed = run_python("units-offering-python", server).splitlines()
+    units = every_page(f"{server}/v1/units", {"service_id": SERVICE, "lang": "en"})
+    assert units
+    assert printed == [f"{u['id']} {u['name']['en']} {u['visiting_address']}" for u in units]
+
+
+def test_the_javascript_units_offering_example_prints_every_unit_offering_the_service(
+    server, tmp_path
+):
+    printed = run_javascript("units-offering-js", server, tmp_path).splitlines()
+    units = every_page(f"{server}/v1/units", {"service_id": SERVICE, "lang": "en"})
+    assert units
+    assert printed == [f"{u['id']} {js(u['name']['en'])}" for u in units]
+
+
+def test_the_python_status_example_prints_what_its_comments_say(server):
+    expected = expected_output("status-python")
+    assert len(expected) == 2
+    assert run_python("status-python", server).splitlines() == expected
+
+
+def test_the_javascript_status_example_prints_the_status_now(server, tmp_path):
+    """ "Now" changes: the answer must be the API's own just before or just after the run."""
+
+    def now() -> str:
+        status = httpx.get(f"{server}/v1/units/pakila-work-centre/status").json()
+        fields = ("state", "open_to_anyone", "since", "next_change")
+        return " ".join(js(status[field]) for field in fields)
+
+    before = now()
+    printed = run_javascript("status-js", server, tmp_path).strip()
+    assert printed in {before, now()}
+
+
+def test_the_mirror_example_copies_every_published_record_and_resumes(server):
+    namespace: dict[str, Any] = {}
+    assert run_python("mirror-sync", server, namespace) == ""
+    sync = namespace["sync"]
+    mirror: dict[str, dict[str, dict]] = {}
+    cursor = sync(mirror, None)
+    index = httpx.get(f"{server}/v1").json()
+    kinds = {url.rsplit("/", 1)[1] for url in index["collections"].values()}
+    assert set(mirror) <= kinds
+    for kind in kinds:
+        dump = httpx.get(f"{server}/v1/dumps/{kind}.json").raise_for_status().json()
+        assert mirror.get(kind, {}) == {record["id"]: record for record in dump["results"]}, kind
+        assert dump["change_feed_cursor"] == cursor
+    # From the cursor it returned, nothing has changed since.
+    before = {kind: dict(records) for kind, records in mirror.items()}
+    assert sync(mirror, cursor) == cursor
+    assert mirror == before
