@@ -1,8 +1,11 @@
 """Every code block of the README is run against a live server on the shipped data, or marked
-with the reason it is not (tests/readme_examples.py)."""
+with the reason it is not (tests/readme_examples.py); and the README points only to what a
+reader of the repository has: the guide at /docs, every collection of the index, the HSDS view.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -10,6 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT
 from live_server import live_server
 from readme_examples import (
+    README,
     RUN_LANGUAGES,
     blocks,
     examples,
@@ -141,3 +145,63 @@ def test_the_mirror_example_copies_every_published_record_and_resumes(server):
     before = {kind: dict(records) for kind, records in mirror.items()}
     assert sync(mirror, cursor) == cursor
     assert mirror == before
+
+
+# --- What the README points to ------------------------------------------------------------
+
+
+def outside_the_repository(text: str) -> list[str]:
+    """Paths the README names that a reader of the repository does not have: `../...`, links
+    to missing files, and repository paths (`docs/guide.md`) that do not exist. Generated
+    paths (.gitignore'd directories: `build/`, `bench/.data/`) are allowed."""
+    generated = [
+        line.strip()
+        for line in (PROJECT_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+        if line.strip().endswith("/")
+    ]
+    found = re.findall(r"(?<![\w.])\.\./[^\s`)]*", text)
+    links = re.findall(r"\]\((?![a-z]+:|#)([^)\s]+)\)", text)
+    named = [
+        path
+        for path in re.findall(r"`([\w.-]+/[^`\s]*)`", text)
+        if path.split("/", 1)[0] not in (".", "..") and (PROJECT_ROOT / path.split("/")[0]).exists()
+    ]
+    for path in links + named:
+        if not any(path.startswith(prefix) for prefix in generated):
+            resolved = (PROJECT_ROOT / path).resolve()
+            if not resolved.is_relative_to(PROJECT_ROOT) or not resolved.exists():
+                found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def listed_collections(text: str) -> set[str]:
+    """The collections the Conventions section lists: "Collections: `units`, ...; an item"."""
+    listed = re.search(r"^Collections: (.*?); an item", text, re.MULTILINE | re.DOTALL)
+    assert listed, "the README's Conventions list no collections"
+    return set(re.findall(r"`([\w-]+)`", listed.group(1)))
+
+
+def test_the_readme_names_only_paths_inside_the_repository():
+    assert outside_the_repository(README.read_text(encoding="utf-8")) == []
+
+
+def test_a_path_outside_the_repository_is_found():
+    text = "See `../shared/API-GUIDE.md`, [the guide](docs/no-such.md) and `docs/guide.md`."
+    assert outside_the_repository(text) == ["../shared/API-GUIDE.md", "docs/no-such.md"]
+
+
+def test_the_readme_points_to_the_guide_at_docs():
+    text = README.read_text(encoding="utf-8")
+    conventions = text[text.index("### Conventions") :].split("\n- ", 1)[0]
+    assert "`docs/guide.md`" in conventions and "`/docs`" in conventions
+
+
+def test_the_readme_lists_every_collection_of_the_index(client):
+    index = client.get("/v1").get_json()
+    kinds = {url.rsplit("/", 1)[1] for url in index["collections"].values()}
+    assert listed_collections(README.read_text(encoding="utf-8")) == kinds
+
+
+def test_the_readme_names_the_hsds_view(client):
+    assert client.get("/v1").get_json()["hsds"].endswith("/hsds/")
+    assert "`/hsds/`" in README.read_text(encoding="utf-8")
