@@ -4,7 +4,8 @@ tests/test_readme_questions.py, tests/test_sdk.py).
 Every fenced block in README.md follows a marker comment on the line before it:
 `<!-- example: NAME -->` for an example the suite runs against a live server, or
 `<!-- not-run: REASON -->` for one it does not (a shell command, an HTML snippet), with the
-reason. Python and JavaScript blocks are always run.
+reason. Python and JavaScript blocks are always run; a shell example is a list of `curl`
+commands, whose requests are made.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from conftest import PROJECT_ROOT, require_system
 
 README = PROJECT_ROOT / "README.md"
@@ -25,7 +28,8 @@ README = PROJECT_ROOT / "README.md"
 README_URL = "http://127.0.0.1:8000"
 FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```$", re.MULTILINE | re.DOTALL)
 MARKER = re.compile(r"<!-- (example|not-run): (.+?) -->")
-RUN_LANGUAGES = ("python", "js")
+ALWAYS_RUN = ("python", "js")
+RUNNABLE = (*ALWAYS_RUN, "sh")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,29 @@ def run_javascript(name: str, server: str, directory: Path) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def run_curl(name: str, server: str) -> list[httpx.Response]:
+    """Make the requests of the README's shell example `name` (one `curl` command a line: a
+    GET with its `-H` headers; `-O` saves the body, which here is only read) to `server`."""
+    responses = []
+    for line in example(name, "sh").splitlines():
+        command, *words = shlex.split(line, comments=True) or [""]
+        if not command:
+            continue
+        assert command == "curl", f"{name}: only curl commands are run, not {line!r}"
+        headers, urls, options = {}, [], iter(words)
+        for word in options:
+            if word == "-H":
+                key, _, value = next(options).partition(":")
+                headers[key.strip()] = value.strip()
+            elif word.startswith(README_URL):
+                urls.append(server + word.removeprefix(README_URL))
+            else:
+                assert word == "-O", f"{name}: no test knows curl's {word!r} in {line!r}"
+        assert urls, f"{name}: {line!r} requests nothing"
+        responses += [httpx.get(url, headers=headers) for url in urls]
+    return responses
 
 
 EXPECTED = re.compile(r"^ *(?:#|//) prints: (.*)$", re.MULTILINE)

@@ -13,16 +13,19 @@ import pytest
 from conftest import PROJECT_ROOT
 from live_server import live_server
 from readme_examples import (
+    ALWAYS_RUN,
     README,
-    RUN_LANGUAGES,
+    RUNNABLE,
     blocks,
     examples,
     expected_output,
+    run_curl,
     run_javascript,
     run_python,
 )
 
-# Each example the README marks, and the test module that runs it.
+# Each Python and JavaScript example the README marks, and the test module that runs it
+# (every shell example is run by test_the_readme_curl_examples_answer).
 RUN_BY = {
     "units-offering-python": "test_readme_examples.py",
     "units-offering-js": "test_readme_examples.py",
@@ -67,15 +70,15 @@ def test_every_readme_block_is_run_or_marked_with_the_reason_it_is_not():
         assert block.marker, f"{block} has no <!-- example: NAME --> or <!-- not-run: REASON -->"
         if block.marker == "not-run":
             assert block.label, f"{block} does not say why it is not run"
-            assert block.language not in RUN_LANGUAGES, f"{block}: Python and JS examples run"
+            assert block.language not in ALWAYS_RUN, f"{block}: Python and JS examples run"
         else:
-            assert block.language in RUN_LANGUAGES, f"{block}: no test can run {block.language}"
+            assert block.language in RUNNABLE, f"{block}: no test can run {block.language}"
     names = [block.label for block in found if block.marker == "example"]
     assert len(names) == len(set(names)), "two examples have one name"
 
 
 def test_every_marked_example_is_run_by_a_test():
-    assert set(examples()) == set(RUN_BY)
+    assert {name for name, block in examples().items() if block.language != "sh"} == set(RUN_BY)
     for name, module in RUN_BY.items():
         source = (PROJECT_ROOT / "tests" / module).read_text(encoding="utf-8")
         assert f'("{name}",' in source, f"{module} does not run {name}"
@@ -91,6 +94,16 @@ def test_a_block_without_a_marker_is_found():
 
 
 # --- The examples, run -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, block in examples().items() if block.language == "sh"]
+)
+def test_the_readme_curl_examples_answer(server, name):
+    responses = run_curl(name, server)
+    assert responses
+    for response in responses:
+        assert response.status_code == 200, f"{response.url}: {response.text[:500]}"
 
 
 def test_the_python_units_offering_example_prints_every_unit_offering_the_service(server):
