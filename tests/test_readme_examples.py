@@ -23,6 +23,10 @@ from readme_examples import (
     run_javascript,
     run_python,
 )
+from sqlalchemy.orm import Session
+
+from api.store.db import make_engine
+from api.store.tokens import create_token
 
 # Each Python and JavaScript example the README marks, and the test module that runs it
 # (every shell example is run by test_the_readme_curl_examples_answer).
@@ -158,6 +162,33 @@ def test_the_mirror_example_copies_every_published_record_and_resumes(server):
     before = {kind: dict(records) for kind, records in mirror.items()}
     assert sync(mirror, cursor) == cursor
     assert mirror == before
+
+
+def test_the_mirror_example_follows_an_update_and_a_deletion(loaded_database, tmp_path):
+    with live_server(loaded_database, tmp_path) as server:
+        namespace: dict[str, Any] = {}
+        run_python("mirror-sync", server, namespace)
+        mirror: dict[str, dict[str, dict]] = {}
+        cursor = namespace["sync"](mirror, None)
+
+        engine = make_engine(f"sqlite:///{tmp_path / 'live.sqlite3'}")  # live_server's copy
+        with Session(engine) as session, session.begin():
+            token = create_token(session, "readme mirror", ["admin"])
+        engine.dispose()
+        editor = {"Authorization": f"Bearer {token}"}
+        unit = f"{server}/v1/units/pakila-work-centre"
+        duty_id = next(iter(mirror["staff-duties"]))
+        duty = f"{server}/v1/staff-duties/{duty_id}"
+        writes = [("PATCH", unit, {"notes": "Edited for the mirror."}), ("DELETE", duty, None)]
+        for method, url, body in writes:
+            headers = {**editor, "If-Match": httpx.get(url).headers["ETag"]}
+            httpx.request(method, url, headers=headers, json=body).raise_for_status()
+
+        assert namespace["sync"](mirror, cursor) != cursor
+        assert mirror["units"]["pakila-work-centre"] == httpx.get(unit).json()
+        assert mirror["units"]["pakila-work-centre"]["notes"] == "Edited for the mirror."
+        assert duty_id not in mirror["staff-duties"]
+        assert httpx.get(duty).status_code == 410
 
 
 # --- What the README points to ------------------------------------------------------------
