@@ -95,3 +95,31 @@ def test_the_guide_names_only_parameters_the_units_list_takes(client):
     section = GUIDE.read_text(encoding="utf-8").split("## Filters", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"`([a-z_]+)(?:=[^`]*)?`", section))
     assert named - {"format"} <= parameters, named - parameters
+
+
+def _settings_named(text: str) -> set[str]:
+    return {name for name in re.findall(r"`([A-Z]+(?:_[A-Z0-9]+)+)`", text)}
+
+
+def test_the_readme_lists_exactly_the_settings_the_app_reads():
+    """One table of settings (README, "Configuration"): every variable the app reads from the
+    environment, and no other (besides `make run`'s HOST and PORT)."""
+    from api.config import ENVIRONMENT_SETTINGS
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            rows |= set(re.findall(r"`([A-Z][A-Z0-9_]*)`", line.split("|")[1]))
+    assert rows - {"HOST", "PORT"} == set(ENVIRONMENT_SETTINGS)
+
+
+def test_the_deployment_guide_names_only_settings_that_exist():
+    """docs/deploy.md names settings but does not list them again: each one it names is read
+    by the app, and it points at the README's table."""
+    from api.config import ENVIRONMENT_SETTINGS
+
+    guide = (PROJECT_ROOT / "docs" / "deploy.md").read_text()
+    assert _settings_named(guide) <= set(ENVIRONMENT_SETTINGS)
+    assert 'README\'s "Configuration"' in guide

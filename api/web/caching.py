@@ -164,12 +164,17 @@ def _record_marker() -> tuple[type[Record], str | None] | None:
 
 
 def _record_validators(model: type[Record], record_id: str | None) -> tuple[str, datetime] | None:
-    """ETag and Last-Modified of that record, or None if there is no such record."""
+    """ETag and Last-Modified of that record, or None if there is no such record. Its stored
+    published form comes in the same query, for the view to serve (`RequestState.record_form`):
+    one read, and the body is the version its ETag names."""
     row = db.session.execute(
-        select(model.content_hash, model.modified_at).where(model.id == record_id)
+        select(model.content_hash, model.modified_at, model.published_form).where(
+            model.id == record_id
+        )
     ).first()
     if row is None:
         return None
+    state().record_form = (model, record_id, row[2])
     query = request.query_string.decode("latin-1")
     return record_etag(row, request.path, query, request.headers.get("Accept", "")), row[1]
 

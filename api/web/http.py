@@ -508,7 +508,11 @@ def get_or_404(model: type[_R], record_id: str, options: Iterable[ORMOption] = (
 
 
 def published_or_404(model: type[Record], record_id: str) -> Stored:
-    """The record as stored published (api.web.published), or 410 Gone or 404 as `get_or_404`."""
+    """The record as stored published (api.web.published), or 410 Gone or 404 as `get_or_404`.
+    The form read with the request's validators is used when there is one for this record."""
+    known = state().record_form
+    if known is not None and known[0] is model and known[1] == record_id:
+        return stored(BY_MODEL[model], [(record_id, known[2])])[0]
     form = db.session.execute(
         select(model.published_form).where(model.id == record_id)
     ).one_or_none()

@@ -45,6 +45,9 @@ class RequestState:
     # Answers that depend on who asks: private, and varying by Authorization.
     private: bool = False
     vary_authorization: bool = False
+    # The stored published form of the record an item view serves, read with its validators
+    # (api.web.caching): (model, id, form); the view uses it instead of reading it again.
+    record_form: tuple[type, str | None, str | None] | None = None
     # A page's links, sent as a Link header too (api.web.pagination).
     page_links: dict[str, str | None] | None = None
     # Who reads an edit log, once asked (api.web.edit_log): `reader_known` says it was asked.
