@@ -12,8 +12,15 @@ measured against the bare WSGI baseline (and Datasette where the issue names it)
   units a second (>= 20,000), that every line arrives, and the growth of the server's memory
   (resident memory of the gunicorn master and workers from /proc, sampled during the download,
   its peak over the value before) < 32 MB;
-- repeated requests through nginx in front (deploy/nginx.conf): not measured yet (printed as
-  skipped).
+- repeated requests with nginx in front: deploy/nginx.conf (run by deploy/nginx_local.py, as
+  tests/test_nginx.py runs it) in front of `make run`'s server command, asked for NGINX_ITEMS
+  `/v1/units/{id}` and up to NGINX_PAGES list pages (300 and 100), each once as wrk asks it (a
+  MISS: the API answers, nginx stores it) and once more to check it is a HIT; then wrk cycles
+  through them against that nginx and against the same nginx (a second server block, the same
+  worker and log format) serving the bytes it gave as static files; target >= 0.8x. The row's
+  note counts the cache statuses nginx logged for the measured requests (HIT, EXPIRED, ...), so
+  that the reader sees the cache answered. The API's max-age (CACHE_MAX_AGE, 60 s) is as
+  deployed: in a run longer than that, entries expire and are revalidated.
 
 The API runs as `make run` starts it (gunicorn, 2 workers of 4 threads) with rate limits off;
 it keeps no answers of its own (repeats belong to a cache in front), so wrk coming back to a URL
@@ -24,9 +31,10 @@ the API's own answers to the same URLs, fetched before the measurement. Datasett
 runs as its `datasette serve -i` does, one process; it is skipped when not installed.
 wrk: 1 thread, 8 connections, a warm-up run that is not measured, then DURATION seconds.
 
-Results: a table of every target as MET or MISSED, and bench/.data/results.json ("long_tail"
-and "dump" sections; bench/load_bench.py writes "repeats"). `make bench` runs it after the
-repeated-request benchmark (`make bench-longtail` alone).
+Results: a table of every target as MET or MISSED, and bench/.data/results.json ("long_tail",
+"dump" and "nginx" sections; bench/load_bench.py writes "repeats"). `make bench` runs it after
+the repeated-request benchmark (`make bench-longtail` alone; `--only nginx` one part). wrk and
+nginx are installed from Debian (apt-get) when missing.
 """
 
 from __future__ import annotations
@@ -36,14 +44,15 @@ import http.client
 import json
 import pickle
 import shlex
-import shutil
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,6 +62,7 @@ from dump_bench import DATA, MEMORY_TARGET_MB, NO_RATE_LIMITS, ensure_dataset  #
 from load_bench import (  # noqa: E402
     AT,
     RESULTS,
+    ensure_package,
     ensure_wrk,
     free_port,
     save_results,
@@ -62,6 +72,7 @@ from load_bench import (  # noqa: E402
     wrk,
 )
 from longtail import (  # noqa: E402
+    cache_statuses,
     check,
     crawl,
     missed,
@@ -72,11 +83,15 @@ from longtail import (  # noqa: E402
     wrk_script,
 )
 
+from deploy import nginx_local  # noqa: E402
+
 PAGE_SIZE = 20
 DUMP_RATE_TARGET = 20_000
 GROUP = "long tail (requests nobody asked before)"
 DUMP_GROUP = "whole units NDJSON dump through `make run`'s server"
-NGINX_GROUP = "repeated requests through nginx"
+NGINX_GROUP = "repeated requests with nginx in front (deploy/nginx.conf's cache)"
+NGINX_TARGET = 0.8
+PARTS = ("long-tail", "dump", "nginx")
 
 
 def fetch(base: str, path: str) -> tuple[int, str, bytes]:
@@ -84,26 +99,85 @@ def fetch(base: str, path: str) -> tuple[int, str, bytes]:
         return response.status, response.headers.get("Content-Type", ""), response.read()
 
 
-def fetch_all(base: str, paths: list[str]) -> dict[str, tuple[int, str, bytes]]:
-    """The answers to `paths`, asked two at a time (one per worker); every one must be a 200."""
-    with ThreadPoolExecutor(2) as pool:
-        answers = dict(zip(paths, pool.map(lambda path: fetch(base, path), paths), strict=True))
-    for path, (status, _type, _body) in answers.items():
+class Connection:
+    """GETs over one kept-alive HTTP/1.1 connection to `base` (opened again when the server has
+    closed it). `as_wrk`: with no Accept-Encoding header, as wrk asks (nginx's cache keys by it;
+    otherwise http.client sends `identity`, as urllib does)."""
+
+    def __init__(self, base: str, as_wrk: bool = False) -> None:
+        self.host, self.as_wrk = urlsplit(base).netloc, as_wrk
+        self.connection: http.client.HTTPConnection | None = None
+
+    def get(self, path: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, timeout=60)
+            try:
+                self.connection.putrequest("GET", path, skip_accept_encoding=self.as_wrk)
+                self.connection.endheaders()
+                response = self.connection.getresponse()
+                return response.status, response.headers, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()  # the server closed an idle connection: once more on a new one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+# Answers fetched at once before a measurement: enough to keep both of the server's workers
+# busy while this process reads and stores the answers (the machine may have only 2 cores).
+FETCHERS = 4
+
+
+def ask(base: str, paths: list[str], as_wrk: bool = False) -> list[tuple]:
+    """(status, headers, body) of a GET of each of `paths`, in order, FETCHERS at a time, each
+    fetcher over its own kept-alive connection."""
+    local = threading.local()
+    opened: list[Connection] = []
+
+    def get(path: str) -> tuple:
+        if not hasattr(local, "connection"):
+            local.connection = Connection(base, as_wrk)
+            opened.append(local.connection)
+        return local.connection.get(path)
+
+    try:
+        with ThreadPoolExecutor(FETCHERS) as pool:
+            return list(pool.map(get, paths))
+    finally:
+        for connection in opened:
+            connection.close()
+
+
+def fetch_all(
+    base: str, paths: list[str], as_wrk: bool = False
+) -> dict[str, tuple[int, str, bytes]]:
+    """The answers to `paths` as (status, Content-Type, body); every one must be a 200."""
+    answers = {}
+    for path, (status, headers, body) in zip(paths, ask(base, paths, as_wrk), strict=True):
         if status != 200:
             raise SystemExit(f"{path} answered {status}")
+        answers[path] = (status, headers.get("Content-Type", ""), body)
     return answers
 
 
-def get_json(base: str, answers: dict | None = None):
-    """A page's JSON by its path, keeping each answer in `answers` when given."""
+def get_json(base: str, answers: dict | None = None, as_wrk: bool = False):
+    """A page's JSON by its path (asked over one kept-alive connection), keeping each answer
+    in `answers` as fetch_all does when given."""
+    connection = Connection(base, as_wrk)
 
     def get(path: str) -> dict:
-        answer = fetch(base, path)
-        if answer[0] != 200:
-            raise SystemExit(f"{path} answered {answer[0]}")
+        status, headers, body = connection.get(path)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
         if answers is not None:
-            answers[path] = answer
-        return json.loads(answer[2])
+            answers[path] = (status, headers.get("Content-Type", ""), body)
+        return json.loads(body)
 
     return get
 
@@ -236,17 +310,27 @@ def server_rss_kib(master: int) -> int:
     return total
 
 
-def dump(options, url: str) -> list[dict]:
-    """The whole units NDJSON dump through `make run`'s server command."""
+@contextmanager
+def run_server(options, url: str, name: str, env: dict | None = None):
+    """`make run`'s server command (options.server_command) on a free port, its errors logged to
+    bench/.data/{name}-server.log: (process, base URL, port)."""
     port = free_port()
     command = [*shlex.split(options.server_command), "--bind", f"127.0.0.1:{port}"]
-    log_path = DATA / "dump-server.log"
-    print(f"dump through: {shlex.join(command)} (its log: {log_path.relative_to(ROOT)})",
-          flush=True)  # fmt: skip
-    log = log_path.open("w")
-    env = {"DATABASE_URL": url, **NO_RATE_LIMITS}
-    process, base = serve(command, port, env, stdout=subprocess.DEVNULL, stderr=log)
-    try:
+    log_path = DATA / f"{name}-server.log"
+    print(f"the API for the {name}: {shlex.join(command)} (its log: "
+          f"{log_path.relative_to(ROOT)})", flush=True)  # fmt: skip
+    with log_path.open("w") as log:
+        env = {"DATABASE_URL": url, **NO_RATE_LIMITS, **(env or {})}
+        process, base = serve(command, port, env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            yield process, base, port
+        finally:
+            stop(process)
+
+
+def dump(options, url: str) -> list[dict]:
+    """The whole units NDJSON dump through `make run`'s server command."""
+    with run_server(options, url, "dump") as (process, base, _port):
         # Both workers warmed up alike (imports, connections, a small dump), several at once so
         # that each answers some: the growth measured is the big dump's, not a first request's.
         warm = ["/v1/units?page_size=20", "/v1/dumps/organizations.ndjson"] * 8
@@ -277,9 +361,6 @@ def dump(options, url: str) -> list[dict]:
         sampler.join()
         after = server_rss_kib(process.pid)
         peak[0] = max(peak[0], after)
-    finally:
-        stop(process)
-        log.close()
     growth_mb = (peak[0] - before) / 1024
     rate = lines / seconds if seconds else 0.0
     print(
@@ -298,13 +379,85 @@ def dump(options, url: str) -> list[dict]:
     ]  # fmt: skip
 
 
-def nginx() -> list[dict]:
-    scenario = "repeated requests via nginx vs static file"
-    if not (ROOT / "deploy" / "nginx.conf").exists():
-        return [skipped(scenario, NGINX_GROUP, "no deploy/nginx.conf")]
-    if not shutil.which("nginx"):
-        return [skipped(scenario, NGINX_GROUP, "nginx is not installed")]
-    return [skipped(scenario, NGINX_GROUP, "not measured by this benchmark yet")]
+# The same nginx serving the same bytes as static files: what its cache is measured against.
+STATIC_SERVER = """
+    server {{
+        listen 127.0.0.1:{port};
+        access_log {{dir}}/static-access.log cache_status;
+        default_type application/json;
+        root {{dir}}/static;
+    }}
+"""
+
+
+def measure_logged(base: str, script: Path, log: Path, options) -> tuple[dict, dict[str, int]]:
+    """wrk cycling through `script` (after its warm-up), and the cache statuses that nginx
+    logged in `log` for the measured requests."""
+    if options.warmup:
+        wrk(base + "/", options.warmup, script=script)
+    offset = log.stat().st_size
+    measured = wrk(base + "/", options.duration, script=script)
+    with log.open() as lines:
+        lines.seek(offset)
+        return measured, cache_statuses(lines)
+
+
+def nginx_repeats(options, url: str, program: str) -> list[dict]:
+    """Repeated requests through nginx (deploy/nginx.conf) in front of `make run`'s server,
+    against the same nginx serving the same bytes as static files."""
+    items = [f"/v1/units/{unit}" for unit in spread_ids(options.units, options.nginx_items)]
+    static_port = free_port()
+    extra = STATIC_SERVER.format(port=static_port)
+    with (
+        run_server(options, url, "nginx", {"PROXY_FIX_X_FOR": "1"}) as (_, _b, port),
+        nginx_local.running(program, port, extra) as proxy,
+    ):
+        static_base = f"http://127.0.0.1:{static_port}"
+        print(f"nginx (deploy/nginx.conf) in front of it: {proxy.base}, static files: "
+              f"{static_base}; filling its cache with {len(items):,} units and up to "
+              f"{options.nginx_pages:,} list pages ...", flush=True)  # fmt: skip
+        # Each URL once through nginx, as wrk asks it: a MISS, answered by the API and stored.
+        # Those bytes, as nginx gave them, are the static files.
+        answers: dict[str, tuple[int, str, bytes]] = {}
+        first = f"/v1/units?page_size={PAGE_SIZE}"
+        pages = crawl(get_json(proxy.base, answers, as_wrk=True), first, "next",
+                      options.nginx_pages)  # fmt: skip
+        paths = pages + items
+        rest = [path for path in paths if path not in answers]
+        answers.update(fetch_all(proxy.base, rest, as_wrk=True))
+        static = proxy.directory / "static"
+        static.mkdir()
+        static_paths = [f"/{n:05d}.json" for n in range(len(paths))]
+        for path, name in zip(paths, static_paths, strict=True):
+            (static / name[1:]).write_bytes(answers[path][2])
+        # Now every URL is a HIT with those bytes, and the static server has the same bytes.
+        hits = ask(proxy.base, paths, as_wrk=True)
+        served = ask(static_base, static_paths, as_wrk=True)
+        for path, name, hit, file in zip(paths, static_paths, hits, served, strict=True):
+            cache = hit[1].get("X-Cache-Status")
+            if (hit[0], cache, hit[2]) != (200, "HIT", answers[path][2]):
+                raise SystemExit(f"{path} through nginx: {hit[0]} {cache}, not the stored HIT")
+            if (file[0], file[2]) != (200, hit[2]):
+                raise SystemExit(f"{static_base}{name} does not serve the bytes of {path}")
+        print(f"measuring {len(paths):,} distinct URLs repeated through nginx's cache, then the "
+              "same bytes as static files ...", flush=True)  # fmt: skip
+        cached, statuses = measure_logged(
+            proxy.base, write_paths("nginx", paths), proxy.directory / "access.log", options
+        )
+        files, _ = measure_logged(
+            static_base, write_paths("nginx-static", static_paths),
+            proxy.directory / "static-access.log", options,
+        )  # fmt: skip
+    scenario = f"{len(paths):,} repeated URLs via nginx vs static files"
+    row = ratio_row(scenario, NGINX_GROUP, cached["rps"], files["rps"], "nginx files", NGINX_TARGET)
+    total = sum(statuses.values())
+    mix = ", ".join(f"{name} {count:,}" for name, count in statuses.items())
+    row.update(
+        errors={"cached": cached["errors"], "files": files["errors"]},
+        cache_statuses=statuses,
+        note=f"nginx's cache for the {total:,} measured requests: {mix or 'none logged'}",
+    )
+    return [row]
 
 
 def main() -> int:
@@ -320,9 +473,15 @@ def main() -> int:
         "--access-logfile - wsgi:app",
         help="make run's server command, without --bind (the Makefile passes its own)",
     )
-    parser.add_argument("--only", choices=("long-tail", "dump"), help="one part, to try it out")
+    parser.add_argument("--nginx-items", type=int, default=300,
+                        help="distinct units repeated through nginx")  # fmt: skip
+    parser.add_argument("--nginx-pages", type=int, default=100,
+                        help="distinct list pages repeated through nginx, at most")  # fmt: skip
+    parser.add_argument("--only", choices=PARTS, help="one part, to try it out")
     options = parser.parse_args()
+    parts = [options.only] if options.only else list(PARTS)
     ensure_wrk()
+    program = ensure_package("nginx", nginx_local.binary) if "nginx" in parts else ""
     url = ensure_dataset(options.units)
     database = Path(url.removeprefix("sqlite:///"))
     settings = vars(options)
@@ -331,18 +490,19 @@ def main() -> int:
         f"{options.warmup} s warm-up then {options.duration} s a scenario.",
         flush=True,
     )
-    rows, dump_rows = [], []
-    if options.only != "dump":
-        rows = long_tail(options, url, database)
-        save_results("long_tail", rows, settings)
-    if options.only != "long-tail":
-        dump_rows = dump(options, url)
-        save_results("dump", dump_rows, settings)
-    nginx_rows = nginx()
-    save_results("nginx", nginx_rows, settings)
-    print(table(rows + dump_rows + nginx_rows))
+    rows = []
+    for part, section, run in (
+        ("long-tail", "long_tail", lambda: long_tail(options, url, database)),
+        ("dump", "dump", lambda: dump(options, url)),
+        ("nginx", "nginx", lambda: nginx_repeats(options, url, program)),
+    ):
+        if part in parts:
+            measured = run()
+            save_results(section, measured, settings)
+            rows += measured
+    print(table(rows))
     print(f"\nresults: {RESULTS.relative_to(ROOT)}")
-    print(json.dumps({"missed": missed(rows + dump_rows)}))
+    print(json.dumps({"missed": missed(rows)}))
     return 0
 
 
