@@ -136,6 +136,12 @@ def cache_statuses(lines: Iterable[str]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
+def dump_records(lines: int, start: bytes) -> int:
+    """The records among the `lines` of an NDJSON dump that starts with `start`: every line but
+    its head line `{"dump": {...}}` (the count and the change-feed cursor)."""
+    return lines - 1 if start.startswith(b'{"dump"') else lines
+
+
 def missed(rows: list[dict]) -> list[str]:
     return [row["scenario"] for row in rows if row["verdict"] == "MISSED"]
 

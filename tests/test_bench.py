@@ -17,6 +17,7 @@ from bench.longtail import (  # noqa: E402
     cache_statuses,
     check,
     crawl,
+    dump_records,
     missed,
     ratio_row,
     relative,
@@ -95,6 +96,13 @@ def test_checks_of_the_dump():
     assert check("lines", "dump", 100_000, "==", 100_000)["verdict"] == "MET"
     assert check("memory", "dump", 32.0, "<", 32)["verdict"] == "MISSED"
     assert check("cost", "repeats", 1.2, "<=", 1.2)["verdict"] == "MET"
+
+
+def test_the_dumps_head_line_is_not_a_unit():
+    head = b'{"dump":{"collection":"units","count":2000}}\n{"id":"unit-000000"}\n'
+    assert dump_records(2001, head[:16]) == 2000
+    assert dump_records(2000, b'{"id":"unit-000') == 2000  # no head line: every line a record
+    assert dump_records(0, b"") == 0
 
 
 def test_a_ratio_without_target_is_neither_met_nor_missed():
