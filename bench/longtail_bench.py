@@ -31,7 +31,8 @@ it keeps no answers of its own (repeats belong to a cache in front), so wrk comi
 once its list is done measures a built answer again. The data version is remembered as deployed
 (DATA_VERSION_TTL).
 The bare WSGI baseline (bench/baseline_app.py) runs under the same gunicorn settings and serves
-the API's own answers to the same URLs, fetched before the measurement. Datasette (a dev extra)
+the API's own answers to the same URLs, fetched before the measurement (FETCHERS at a time, over
+kept-alive connections; the run prints how long each part took). Datasette (a dev extra)
 runs as its `datasette serve -i` does, one process; it is skipped when not installed.
 wrk: 1 thread, 8 connections, a warm-up run that is not measured, then DURATION seconds.
 
@@ -104,6 +105,14 @@ DUMP_GROUP = "whole units NDJSON dump through `make run`'s server"
 NGINX_GROUP = "repeated requests with nginx in front (deploy/nginx.conf's cache)"
 NGINX_TARGET = 0.8
 PARTS = ("long-tail", "dump", "nginx")
+
+
+@contextmanager
+def timed(what: str):
+    """Says how long the block took (what the wall time of a run goes to, besides wrk's)."""
+    started = time.perf_counter()
+    yield
+    print(f"  {what}: {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def fetch(base: str, path: str) -> tuple[int, str, bytes]:
@@ -229,11 +238,14 @@ def long_tail(options, url: str, database: Path) -> list[dict]:
         print(f"fetching {len(ids):,} units, their statuses, and crawling up to "
               f"{options.pages:,} pages for the baseline ...", flush=True)  # fmt: skip
         answers: dict = {}
-        pages = crawl(get_json(api_base, answers), first, "next", options.pages)
-        if pages[-1] not in answers:  # the crawl stopped at the limit before asking for it
-            answers.update(fetch_all(api_base, pages[-1:]))
-        answers.update(fetch_all(api_base, items))
-        answers.update(fetch_all(api_base, statuses))
+        with timed("the crawl"):
+            pages = crawl(get_json(api_base, answers), first, "next", options.pages)
+            if pages[-1] not in answers:  # the crawl stopped at the limit before asking for it
+                answers.update(fetch_all(api_base, pages[-1:]))
+        with timed(f"{len(items):,} units"):
+            answers.update(fetch_all(api_base, items))
+        with timed(f"{len(statuses):,} statuses"):
+            answers.update(fetch_all(api_base, statuses))
         store = DATA / "baseline-answers.pickle"
         store.write_bytes(pickle.dumps(answers))
         scripts = {name: write_paths(name, paths) for name, paths in
@@ -288,8 +300,9 @@ def datasette_scenarios(options, database: Path, ids: list[str]) -> dict | None:
     try:
         name = database.stem
         rows = [f"/{name}/units/{unit}.json" for unit in ids]
-        pages = crawl(get_json(base), f"/{name}/units.json?_size={PAGE_SIZE}", "next_url",
-                      options.pages)  # fmt: skip
+        with timed("Datasette's crawl"):
+            pages = crawl(get_json(base), f"/{name}/units.json?_size={PAGE_SIZE}", "next_url",
+                          options.pages)  # fmt: skip
         status, _type, _body = fetch(base, rows[0])
         if status != 200:
             raise SystemExit(f"datasette answered {status} for {rows[0]}")
