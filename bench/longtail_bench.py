@@ -484,9 +484,11 @@ def nginx_repeats(options, url: str, program: str) -> list[dict]:
         answers.update(fetch_all(proxy.base, rest, as_wrk=True))
         static = proxy.directory / "static"
         static.mkdir()
+        static.chmod(0o755)  # whatever the umask: nginx may run as `nobody` (deploy/nginx_local.py)
         static_paths = [f"/{n:05d}.json" for n in range(len(paths))]
         for path, name in zip(paths, static_paths, strict=True):
             (static / name[1:]).write_bytes(answers[path][2])
+            (static / name[1:]).chmod(0o644)
         # Now every URL is a HIT with those bytes, and the static server has the same bytes.
         hits = ask(proxy.base, paths, as_wrk=True)
         served = ask(static_base, static_paths, as_wrk=True)

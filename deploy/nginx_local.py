@@ -97,8 +97,10 @@ def render(directory: Path, port: int, upstream_port: int, extra: str = "") -> N
         if conf.count(old) != 1:
             raise ValueError(f"deploy/nginx.conf has no single {old!r}")
         conf = conf.replace(old, new)
-    (directory / "social-services-api.conf").write_text(conf)
-    (directory / "nginx.conf").write_text(MAIN.format(dir=directory, extra=extra))
+    for name, text in (("social-services-api.conf", conf),
+                       ("nginx.conf", MAIN.format(dir=directory, extra=extra))):  # fmt: skip
+        (directory / name).write_text(text)
+        (directory / name).chmod(0o644)  # whatever the umask: nginx may run as `nobody`
 
 
 @dataclass
