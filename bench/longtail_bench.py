@@ -25,7 +25,9 @@ measured against the bare WSGI baseline (and Datasette where the issue names it)
   files, files, cache, DURATION seconds each, so that a drift of the machine's speed weighs on
   both alike), each side's requests a second the mean of its runs; target >= 0.8x. The row's
   note counts the cache statuses nginx logged for the measured requests (HIT, EXPIRED, ...), so
-  that the reader sees the cache answered. The API's max-age (CACHE_MAX_AGE, 60 s) is as
+  that the reader sees the cache answered, and the processor time nginx used a request on
+  each side (from /proc: what a cache hit costs nginx beyond a file, whatever else the machine
+  is doing). The API's max-age (CACHE_MAX_AGE, 60 s) is as
   deployed: in a run longer than that, entries expire and are revalidated.
 
 The API runs as `make run` starts it (gunicorn, 2 workers of 4 threads) with rate limits off;
@@ -49,6 +51,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import pickle
 import shlex
 import subprocess
@@ -319,23 +322,37 @@ def datasette_scenarios(options, database: Path, ids: list[str]) -> dict | None:
         stop(process)
 
 
-def server_rss_kib(master: int) -> int:
-    """Resident memory of the gunicorn master and its workers (its children), from /proc."""
-    total = 0
+def server_processes(master: int):
+    """(/proc entry, fields of its stat after the name) of a server's master and its workers
+    (its children)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if int(entry.name) != master and parent != master:
-                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(entry.name) == master or int(fields[1]) == master:
+                yield entry, fields
+        except (OSError, ValueError, IndexError):  # a process that just ended
+            continue
+
+
+def server_rss_kib(master: int) -> int:
+    """Resident memory of the gunicorn master and its workers, from /proc."""
+    total = 0
+    for entry, _fields in server_processes(master):
+        try:
             for line in (entry / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
-        except (OSError, ValueError, IndexError):  # a process that just ended
+        except OSError:  # a process that just ended
             continue
     return total
+
+
+def server_cpu_seconds(master: int) -> float:
+    """The processor time (user and system) a server's master and workers have used so far."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _entry, fields in server_processes(master))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -345,7 +362,7 @@ def run_server(options, url: str, name: str, env: dict | None = None):
     port = free_port()
     command = [*shlex.split(options.server_command), "--bind", f"127.0.0.1:{port}"]
     log_path = DATA / f"{name}-server.log"
-    print(f"the API for the {name}: {shlex.join(command)} (its log: "
+    print(f"the API ({name}): {shlex.join(command)} (its log: "
           f"{log_path.relative_to(ROOT)})", flush=True)  # fmt: skip
     with log_path.open("w") as log:
         env = {"DATABASE_URL": url, **NO_RATE_LIMITS, **(env or {})}
@@ -444,11 +461,15 @@ STATIC_SERVER = """
 """
 
 
-def logged_run(base: str, script: Path, log: Path, duration: int) -> tuple[dict, dict[str, int]]:
-    """wrk cycling through `script` for `duration` seconds, and the cache statuses that nginx
-    logged in `log` meanwhile."""
-    offset = log.stat().st_size
+def logged_run(
+    base: str, script: Path, log: Path, duration: int, nginx: int
+) -> tuple[dict, dict[str, int]]:
+    """wrk cycling through `script` for `duration` seconds, with the processor time the `nginx`
+    master and worker used per request (µs), and the cache statuses it logged in `log`."""
+    offset, cpu = log.stat().st_size, server_cpu_seconds(nginx)
     measured = wrk(base + "/", duration, script=script)
+    requests = measured["rps"] * duration
+    measured["cpu_us"] = (server_cpu_seconds(nginx) - cpu) / requests * 1e6 if requests else 0.0
     with log.open() as lines:
         lines.seek(offset)
         return measured, cache_statuses(lines)
@@ -511,12 +532,15 @@ def nginx_repeats(options, url: str, program: str) -> list[dict]:
         measured: dict[str, list[dict]] = {name: [] for name in runs}
         statuses: Counter[str] = Counter()
         for name in ROUNDS:
-            result, logged = logged_run(*runs[name], options.duration)
+            result, logged = logged_run(*runs[name], options.duration, proxy.process.pid)
             measured[name].append(result)
             if name == "cached":
                 statuses.update(logged)
     # Each side's runs last as long: its requests a second over all of them is their mean.
-    rps = {name: sum(run["rps"] for run in runs) / len(runs) for name, runs in measured.items()}
+    rps, cpu = (
+        {name: sum(run[key] for run in runs) / len(runs) for name, runs in measured.items()}
+        for key in ("rps", "cpu_us")
+    )
     errors = {name: sum(run["errors"] for run in runs) for name, runs in measured.items()}
     scenario = f"{len(paths):,} repeated URLs via nginx vs static files"
     row = ratio_row(scenario, NGINX_GROUP, rps["cached"], rps["files"], "nginx files", NGINX_TARGET)
@@ -525,7 +549,10 @@ def nginx_repeats(options, url: str, program: str) -> list[dict]:
     row.update(
         errors=errors,
         cache_statuses=dict(statuses.most_common()),
-        note=f"nginx's cache for the {total:,} measured requests: {mix or 'none logged'}",
+        nginx_cpu_us=cpu,
+        note=f"nginx's cache for the {total:,} measured requests: {mix or 'none logged'}; "
+        f"nginx's processor time a request: {cpu['cached']:.0f} µs cached, "
+        f"{cpu['files']:.0f} µs files",
     )
     return [row]
 
