@@ -26,9 +26,10 @@ LISTEN = "listen 80;"
 UPSTREAM = "server 127.0.0.1:8000;"
 CACHE_DIR = "/var/cache/nginx/social-services-api"
 
-# The main configuration around it: everything that would be the distribution's. The access
-# log says what the cache did with each request ($upstream_cache_status: HIT, MISS, ...; "-"
-# where no cache was asked), so that a run can count it.
+# The main configuration around it: everything that would be the distribution's (Debian's
+# /etc/nginx/nginx.conf sends files with sendfile and tcp_nopush). The access log says what
+# the cache did with each request ($upstream_cache_status: HIT, MISS, ...; "-" where no cache
+# was asked), so that a run can count it.
 MAIN = """
 daemon off;
 worker_processes 1;
@@ -36,6 +37,8 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
+    sendfile on;
+    tcp_nopush on;
     log_format cache_status '$status $upstream_cache_status "$request"';
     access_log {dir}/access.log cache_status;
     client_body_temp_path {dir}/client_body;
