@@ -153,7 +153,9 @@ bench-load: $(VENV)/.installed-dev
 	$(BIN)/python bench/load_bench.py $(BENCH_ARGS)
 
 # Requests nobody asked before (distinct items, statuses, a crawl of pages), against the bare
-# WSGI app serving the same bytes and Datasette, and the whole dump through `make run`'s server.
+# WSGI app serving the same bytes and Datasette, the whole dump through `make run`'s server, and
+# repeats through nginx (deploy/nginx.conf) in front of it against the same nginx serving the
+# same bytes as files. Installs wrk and nginx from Debian (apt-get) when they are missing.
 bench-longtail: $(VENV)/.installed-dev
 	$(BIN)/python bench/longtail_bench.py $(BENCH_ARGS) $(if $(ITEMS),--items $(ITEMS)) \
 		--server-command "$(SERVER)"

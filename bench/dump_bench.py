@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -55,8 +56,14 @@ def schema_is_current(url: str) -> bool:
         engine.dispose()
 
 
+def dumps_dir(units: int) -> Path:
+    """Where the servers of the benchmarks keep the dumps of the generated dataset."""
+    return DATA / f"dumps-{units}"
+
+
 def ensure_dataset(units: int) -> str:
-    """The generated dataset's URL, generating it first if it is missing or out of date."""
+    """The generated dataset's URL, generating it first if it is missing or out of date (its
+    dumps, if any, go with it)."""
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"bench-{units}.sqlite3"
     url = f"sqlite:///{path}"
@@ -65,6 +72,7 @@ def ensure_dataset(units: int) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     if not path.exists():
+        shutil.rmtree(dumps_dir(units), ignore_errors=True)
         print(f"generating {units} units into {path} ...", flush=True)
         subprocess.run(
             [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "data", "generate",

@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,19 +63,31 @@ THREADS, CONNECTIONS = 1, 8
 AT = "2021-03-15T10:00:00%2B02:00"
 
 
-def ensure_wrk() -> None:
-    """Install wrk from Debian when it is missing (as root, or through sudo)."""
-    if shutil.which("wrk"):
-        return
+def ensure_package(package: str, find: Callable[[], str | None]) -> str:
+    """The program that `find` finds, installing Debian's `package` first when it finds none (as
+    root, or through sudo)."""
+    found = find()
+    if found:
+        return found
     prefix = [] if os.geteuid() == 0 else ["sudo"] if shutil.which("sudo") else None
     if prefix is None:
-        raise SystemExit("wrk is missing and this user cannot install it: apt-get install wrk")
-    print("wrk is missing: installing it from Debian (apt-get install wrk) ...", flush=True)
+        raise SystemExit(
+            f"{package} is missing and this user cannot install it: apt-get install {package}"
+        )
+    print(f"{package} is missing: installing it from Debian (apt-get install {package}) ...",
+          flush=True)  # fmt: skip
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*prefix, "apt-get", "update"], check=True, env=env)
-    subprocess.run([*prefix, "apt-get", "install", "-y", "wrk"], check=True, env=env)
-    if not shutil.which("wrk"):
-        raise SystemExit("apt-get installed wrk, but it is not on PATH")
+    subprocess.run([*prefix, "apt-get", "install", "-y", package], check=True, env=env)
+    found = find()
+    if not found:
+        raise SystemExit(f"apt-get installed {package}, but its program is not found")
+    return found
+
+
+def ensure_wrk() -> str:
+    """wrk, installed from Debian when it is missing."""
+    return ensure_package("wrk", lambda: shutil.which("wrk"))
 
 
 def free_port() -> int:

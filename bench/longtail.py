@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -100,7 +101,8 @@ def _number(value: float | None) -> str:
 
 def table(rows: list[dict]) -> str:
     """The final table: scenario, ours req/s, baseline req/s, ratio, target, MET/MISSED; grouped
-    (repeats apart from the long tail), a skipped scenario with its reason."""
+    (repeats apart from the long tail), a skipped scenario with its reason, a row's note (what
+    nginx's cache did) on the line below it."""
     lines = []
     head = f"{'scenario':44} {'ours':>10} {'baseline':>10} {'vs':11} {'ratio':>7} {'target':>14}"
     group = None
@@ -122,7 +124,22 @@ def table(rows: list[dict]) -> str:
             f"{row['scenario']:44} {_number(ours):>10} {_number(baseline):>10} {against:11} "
             f"{ratio:>7} {target:>14}  {row['verdict']}"
         )
+        if row.get("note"):
+            lines.append(f"  {row['note']}")
     return "\n".join(lines)
+
+
+def cache_statuses(lines: Iterable[str]) -> dict[str, int]:
+    """How many requests each cache status has in nginx's access log lines (deploy/nginx_local.py's
+    format: `status cache-status "request"`; "-" where no cache was asked), most frequent first."""
+    counts = Counter(line.split(maxsplit=2)[1] for line in lines if line.strip())
+    return dict(counts.most_common())
+
+
+def dump_records(lines: int, start: bytes) -> int:
+    """The records among the `lines` of an NDJSON dump that starts with `start`: every line but
+    its head line `{"dump": {...}}` (the count and the change-feed cursor)."""
+    return lines - 1 if start.startswith(b'{"dump"') else lines
 
 
 def missed(rows: list[dict]) -> list[str]:

@@ -14,8 +14,10 @@ from api.config import PROJECT_ROOT
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.longtail import (  # noqa: E402
+    cache_statuses,
     check,
     crawl,
+    dump_records,
     missed,
     ratio_row,
     relative,
@@ -96,6 +98,13 @@ def test_checks_of_the_dump():
     assert check("cost", "repeats", 1.2, "<=", 1.2)["verdict"] == "MET"
 
 
+def test_the_dumps_head_line_is_not_a_unit():
+    head = b'{"dump":{"collection":"units","count":2000}}\n{"id":"unit-000000"}\n'
+    assert dump_records(2001, head[:16]) == 2000
+    assert dump_records(2000, b'{"id":"unit-000') == 2000  # no head line: every line a record
+    assert dump_records(0, b"") == 0
+
+
 def test_a_ratio_without_target_is_neither_met_nor_missed():
     row = ratio_row("one unit", "repeats", 10, 20, "bare WSGI", None)
     assert row["verdict"] == "no target"
@@ -147,3 +156,57 @@ def test_the_baseline_serves_the_pre_rendered_answers(tmp_path, monkeypatch):
     assert get("/", "size=5") == b'"xxx"'  # the size mode of the repeated-request benchmark
     monkeypatch.delenv("BENCH_BASELINE_ANSWERS")
     importlib.reload(bench.baseline_app)
+
+
+def test_cache_statuses_count_what_nginx_logged():
+    lines = [
+        '200 HIT "GET /v1/units/unit-000001 HTTP/1.1"\n',
+        '200 HIT "GET /v1/units?page_size=20 HTTP/1.1"\n',
+        '200 EXPIRED "GET /v1/units/unit-000002 HTTP/1.1"\n',
+        "\n",
+        '200 HIT "GET /v1/units/unit-000001 HTTP/1.1"\n',
+        '404 MISS "GET /nothing HTTP/1.1"\n',
+        '200 - "GET /00001.json HTTP/1.1"\n',
+    ]
+    assert cache_statuses(lines) == {"HIT": 3, "EXPIRED": 1, "MISS": 1, "-": 1}
+    assert list(cache_statuses(lines)) == ["HIT", "EXPIRED", "MISS", "-"]  # most frequent first
+    assert cache_statuses([]) == {}
+
+
+def test_a_rows_note_is_printed_below_it():
+    row = ratio_row("400 repeated URLs via nginx vs static files", "nginx", 7800, 9000,
+                    "nginx files", 0.8)  # fmt: skip
+    row["note"] = "nginx's cache for the 39,000 measured requests: HIT 39,000"
+    lines = table([row]).splitlines()
+    at = next(n for n, line in enumerate(lines) if line.startswith("400 repeated URLs"))
+    assert lines[at].endswith("MET") and "0.87" in lines[at]
+    assert lines[at + 1] == "  nginx's cache for the 39,000 measured requests: HIT 39,000"
+
+
+def test_ensure_package_installs_a_missing_program_from_debian(monkeypatch):
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    import load_bench
+
+    installed: list[str] = []
+    ran: list[list[str]] = []
+
+    def run(command, check, env):
+        assert check and env["DEBIAN_FRONTEND"] == "noninteractive"
+        ran.append(command)
+        if "install" in command:
+            installed.append(command[-1])
+
+    monkeypatch.setattr(load_bench.subprocess, "run", run)
+    monkeypatch.setattr(load_bench.os, "geteuid", lambda: 0)
+
+    def find() -> str | None:
+        return "/usr/sbin/nginx" if "nginx" in installed else None
+
+    assert load_bench.ensure_package("nginx", find) == "/usr/sbin/nginx"
+    assert ran == [["apt-get", "update"], ["apt-get", "install", "-y", "nginx"]]
+    # Present: nothing is run.
+    assert load_bench.ensure_package("nginx", find) == "/usr/sbin/nginx"
+    assert len(ran) == 2
+    # Still missing after the install: a clear stop, not a crash later on.
+    with pytest.raises(SystemExit, match="apt-get installed wrk"):
+        load_bench.ensure_package("wrk", lambda: None)

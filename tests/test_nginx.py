@@ -3,19 +3,15 @@ repeats are cache hits, an expired entry is revalidated with the API's ETag (a 3
 gunicorn), nothing with Authorization is cached, and an edit is seen once max-age has passed.
 
 nginx is Debian's (`apt-get install nginx`; .ci/run installs it); missing, the test is skipped,
-or fails with REQUIRE_SYSTEM_TESTS=1. It runs unprivileged (as `nobody` when the suite runs as
-root), with its pid, logs, temporary files and cache in a directory of its own. The shipped
-file is used as it is, but for its paths and ports.
+or fails with REQUIRE_SYSTEM_TESTS=1. deploy/nginx_local.py runs it (as the benchmark does):
+unprivileged, in a directory of its own, the shipped file as it is but for its paths and ports.
 """
 
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import socket
 import subprocess
-import tempfile
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,65 +22,14 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, require_system
 
-CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from deploy import nginx_local  # noqa: E402
+from deploy.nginx_local import free_port, stop, wait_for  # noqa: E402
+
 MAX_AGE = 2  # seconds: CACHE_MAX_AGE of the gunicorn behind it
 UNIT = "/v1/units/pakila-work-centre"
 PAGE = "/v1/units?page_size=3"
-
-# What the test changes in the shipped file, each found exactly once.
-LISTEN = "listen 80;"
-UPSTREAM = "server 127.0.0.1:8000;"
-CACHE_DIR = "/var/cache/nginx/social-services-api"
-
-# The main configuration around it: everything that would be the distribution's.
-MAIN = """
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    include {dir}/social-services-api.conf;
-}}
-"""
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{what} did not start (exit {process.poll()})") from None
-            time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
@@ -119,7 +64,7 @@ def gunicorn(database_url, tmp_path) -> Iterator[tuple[int, Path]]:
     try:
         try:
             wait_for(port, process, "gunicorn")
-        except AssertionError:
+        except RuntimeError:
             raise AssertionError((tmp_path / "gunicorn-error.log").read_text()) from None
         yield port, log
     finally:
@@ -130,46 +75,12 @@ def gunicorn(database_url, tmp_path) -> Iterator[tuple[int, Path]]:
 @pytest.fixture
 def nginx(gunicorn) -> Iterator[str]:
     """nginx with deploy/nginx.conf in front of `gunicorn`; its base URL."""
-    binary = nginx_binary()
+    binary = nginx_local.binary()
     require_system("nginx", binary is not None)
     assert binary is not None
     upstream_port, _log = gunicorn
-    port = free_port()
-    conf = CONF.read_text()
-    for old, new in (
-        (LISTEN, f"listen 127.0.0.1:{port};"),
-        (UPSTREAM, f"server 127.0.0.1:{upstream_port};"),
-    ):
-        assert conf.count(old) == 1, f"deploy/nginx.conf has no single {old!r}"
-        conf = conf.replace(old, new)
-    # Its own directory: nginx runs unprivileged, and must be able to write there.
-    directory = Path(tempfile.mkdtemp(prefix="nginx-test-"))
-    user = None
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("nobody")
-        os.chown(directory, user.pw_uid, user.pw_gid)
-    assert conf.count(CACHE_DIR) == 1
-    conf = conf.replace(CACHE_DIR, str(directory / "cache"))
-    (directory / "social-services-api.conf").write_text(conf)
-    (directory / "nginx.conf").write_text(MAIN.format(dir=directory))
-    process = subprocess.Popen(
-        [binary, "-e", str(directory / "error.log"), "-p", str(directory), "-c", "nginx.conf"],
-        cwd=directory,
-        user=user.pw_uid if user else None,
-        group=user.pw_gid if user else None,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,  # its errors go to error.log
-    )
-    try:
-        try:
-            wait_for(port, process, "nginx")
-        except AssertionError:
-            log = directory / "error.log"
-            raise AssertionError(log.read_text() if log.exists() else "no error log") from None
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
-        shutil.rmtree(directory, ignore_errors=True)
+    with nginx_local.running(binary, upstream_port) as server:
+        yield server.base
 
 
 @dataclass
