@@ -37,7 +37,9 @@ once its list is done measures a built answer again. The data version is remembe
 The bare WSGI baseline (bench/baseline_app.py) runs under the same gunicorn settings and serves
 the API's own answers to the same URLs, fetched before the measurement (FETCHERS at a time, over
 kept-alive connections; the run prints how long each part took). Datasette (a dev extra)
-runs as its `datasette serve -i` does, one process; it is skipped when not installed.
+runs as its `datasette serve -i` does, one process; it is skipped when not installed. Flask
+alone (bench/flask_floor_app.py) serves the same answers from memory for the items and pages,
+under the same settings: a row with no target, the ceiling of any Flask app against bare WSGI.
 wrk: 1 thread, 8 connections, a warm-up run that is not measured, then DURATION seconds.
 
 Results: a table of every target as MET or MISSED, and bench/.data/results.json ("long_tail",
@@ -272,6 +274,19 @@ def long_tail(options, url: str, database: Path) -> list[dict]:
                 }
         finally:
             stop(baseline)
+        floor, floor_base = start(
+            "bench.flask_floor_app:app", {"BENCH_BASELINE_ANSWERS": str(store)}
+        )
+        try:
+            if fetch(floor_base, items[0]) != answers[items[0]]:
+                raise SystemExit("the Flask floor does not serve the API's bytes")
+            for name in ("items", "pages"):
+                print(f"measuring {name} on Flask alone ...", flush=True)
+                measured[name]["flask"] = cycle(
+                    floor_base, scripts[name], options.duration, options.warmup
+                )
+        finally:
+            stop(floor)
     finally:
         stop(api)
     datasette = datasette_scenarios(options, database, ids)
@@ -286,6 +301,12 @@ def long_tail(options, url: str, database: Path) -> list[dict]:
         rows[-1]["errors"] = {"ours": ours["errors"], "baseline": baseline["errors"]}
         if name == "statuses":
             continue
+        # No target: what Flask alone reaches serving the same bytes from memory, the ceiling
+        # of any Flask app (bench/flask_floor_app.py); the API's own cost is the rest.
+        flask = measured[name]["flask"]
+        rows.append(ratio_row(f"Flask alone serving the {name}", GROUP, flask["rps"],
+                              baseline["rps"], "bare WSGI", None))  # fmt: skip
+        rows[-1]["errors"] = {"flask": flask["errors"], "baseline": baseline["errors"]}
         label_vs = f"{label} vs Datasette"
         if datasette is None:
             rows.append(skipped(label_vs, GROUP, "datasette not installed (a dev extra)"))
