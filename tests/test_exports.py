@@ -348,16 +348,75 @@ def test_the_catalogue_is_json_ld_by_default_and_406_for_what_it_does_not_offer(
 
 
 def test_the_catalogue_meets_the_dcat_ap_3_shapes(client):
-    shapes = rdflib.Graph().parse(SHAPES, format="turtle")
     for headers in ({"Accept": "application/ld+json"}, {"Accept": "text/turtle"}):
-        response = client.get("/v1/catalog", headers=headers)
-        fmt = "turtle" if response.mimetype == "text/turtle" else "json-ld"
-        graph = rdflib.Graph().parse(data=response.data, format=fmt)
-        conforms, _graph, report = pyshacl.validate(graph, shacl_graph=shapes)
+        conforms, report = shacl_report(catalogue_graph(client, headers))
         assert conforms, report
-    # The shapes do bite: without its access URLs and publisher's name, it does not conform.
-    graph.remove((None, DCAT.accessURL, None))
-    graph.remove((None, FOAF.name, None))
+
+
+def catalogue_graph(client, headers: dict[str, str]) -> rdflib.Graph:
+    response = client.get("/v1/catalog", headers=headers)
+    fmt = "turtle" if response.mimetype == "text/turtle" else "json-ld"
+    return rdflib.Graph().parse(data=response.data, format=fmt)
+
+
+def shacl_report(graph: rdflib.Graph) -> tuple[bool, str]:
+    shapes = rdflib.Graph().parse(SHAPES, format="turtle")
     conforms, _graph, report = pyshacl.validate(graph, shacl_graph=shapes)
+    return conforms, report
+
+
+def _untyped_urls(graph: rdflib.Graph) -> None:
+    graph.remove((None, RDF.type, RDFS.Resource))
+
+
+def _second_value(subject_class: rdflib.URIRef, path: rdflib.URIRef, value) -> object:  # noqa: ANN001
+    def change(graph: rdflib.Graph) -> None:
+        subject = next(graph.subjects(RDF.type, subject_class))
+        graph.add((subject, path, value))
+
+    return change
+
+
+def _strip(path: rdflib.URIRef) -> object:
+    def change(graph: rdflib.Graph) -> None:
+        graph.remove((None, path, None))
+
+    return change
+
+
+def _in_a_series_that_is_not_one(graph: rdflib.Graph) -> None:
+    [dataset] = graph.subjects(RDF.type, DCAT.Dataset)
+    in_series = rdflib.URIRef(f"{DCAT}inSeries")  # DCAT 3, which rdflib's DCAT lacks
+    graph.add((dataset, in_series, rdflib.URIRef("http://localhost/v1#not-a-series")))
+
+
+SKOS = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+TODAY = rdflib.Literal("2021-03-01", datatype=rdflib.XSD.date)
+
+
+@pytest.mark.parametrize(
+    "change,named",
+    [
+        # The ranges are checked without inference: a URL must be said to be a resource.
+        (_untyped_urls, "accessURL"),
+        (_strip(DCAT.accessURL), "accessURL"),
+        (_strip(FOAF.name), "name"),
+        (_strip(DCAT.endpointURL), "endpointURL"),
+        (_strip(SKOS.prefLabel), "prefLabel"),
+        (_second_value(DCAT.Dataset, DCTERMS.modified, TODAY), "modified"),
+        (_second_value(DCAT.Catalog, DCTERMS.publisher, rdflib.URIRef("http://x.org/p")), "publ"),
+        (_second_value(DCAT.Distribution, DCTERMS["format"], rdflib.URIRef(IANA)), "format"),
+        (_second_value(DCTERMS.PeriodOfTime, DCAT.startDate, TODAY), "startDate"),
+        (_second_value(DCTERMS.LicenseDocument, DCTERMS.type, rdflib.Literal("open")), "type"),
+        (_second_value(DCAT.Distribution, DCAT.byteSize, rdflib.Literal("big")), "byteSize"),
+        (_second_value(DCAT.Dataset, DCAT.keyword, rdflib.URIRef("http://x.org/k")), "keyword"),
+        (_in_a_series_that_is_not_one, "inSeries"),
+    ],
+)
+def test_the_dcat_ap_3_shapes_refuse_what_dcat_ap_does(client, change, named):
+    """Each rule the shapes check does bite: the catalogue with one thing broken fails it."""
+    graph = catalogue_graph(client, {"Accept": "text/turtle"})
+    change(graph)
+    conforms, report = shacl_report(graph)
     assert not conforms
-    assert "accessURL" in report and "name" in report
+    assert named in report

@@ -646,6 +646,91 @@ def test_the_badge_rule_covers_states_it_does_not_know(server, portal, browser):
     assert badges == [badge for _status, badge in cases]
 
 
+# The widget's English words for the states that say more than the badge (`.who`).
+STATE_WORDS = {
+    "current_clients_only": "Current clients only",
+    "new_clients_admitted": "New clients admitted",
+    "new_clients_not_admitted": "No new clients",
+    "distance_service": "As a distance service",
+    "activity_not_organised": "Some activities are not organised",
+}
+ADMISSION = ("new_clients_admitted", "new_clients_not_admitted")
+# A time typed into the demo's date field: none of its presets.
+TYPED_LOCAL = "2021-02-25T14:30"
+# The fields of a datetime-local input, in the order the browser's locale shows them.
+FIELD_ORDER = """
+return new Intl.DateTimeFormat(navigator.language, {year: 'numeric', month: '2-digit',
+  day: '2-digit', hour: '2-digit', minute: '2-digit'}).formatToParts(new Date(2021, 0, 15, 10, 30))
+  .map((part) => part.type).filter((type) => type !== 'literal');
+"""
+
+
+def type_local_time(browser, field, local: str) -> None:
+    """Type a wall-clock time ("2021-02-25T14:30") into a datetime-local input as a user does:
+    with the keyboard, field by field in the order the browser's locale shows them."""
+    from selenium.webdriver.common.keys import Keys
+
+    moment = datetime.fromisoformat(local)
+    order = browser.execute_script(FIELD_ORDER)
+    hour = (moment.hour % 12 or 12) if "dayPeriod" in order else moment.hour
+    keys = {
+        "year": f"{moment.year:04d}",
+        "month": f"{moment.month:02d}",
+        "day": f"{moment.day:02d}",
+        "hour": f"{hour:02d}",
+        "minute": f"{moment.minute:02d}",
+        "dayPeriod": "P" if moment.hour >= 12 else "A",
+    }
+    for part in order:
+        field.send_keys(keys[part])
+        if part == "year":  # a year may have more digits: the field waits, Tab moves on
+            field.send_keys(Keys.TAB)
+
+
+def statuses_at(server: str, at: str) -> dict[str, dict]:
+    """Each unit of the demo's organization: its status at `at`, as the API answers."""
+    page = api(
+        server,
+        f"/v1/units?organization_id={ORGANIZATION}&include=status&page_size=500&at={quote(at)}",
+    )
+    return {unit["id"]: unit["statuses"][0] for unit in page["results"]}
+
+
+def shows_status(card: dict, status: dict) -> bool:
+    """A card shows the API's status: its badge, and its state in words where the state says
+    more than the badge (and no such words where it does not)."""
+    who = card["who"] or ""
+    words = STATE_WORDS.get(status["state"])
+    if words:
+        stated = words in who
+    else:  # open, closed, unknown: the badge says it; only admission may be added
+        stated = not any(w in who for s, w in STATE_WORDS.items() if s not in ADMISSION)
+    return card["badge"] == expected_badge(status) and stated
+
+
+def states_of_the_shipped_data(server: str) -> set[str]:
+    """Every `state` the shipped data produces for the demo's units: each day's state over the
+    period the catalogue says the data covers, as the API's opening hours answer."""
+    from datetime import timedelta
+
+    import rdflib
+
+    catalogue = rdflib.Graph().parse(data=json.dumps(api(server, "/v1/catalog")), format="json-ld")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    first, last = (
+        next(catalogue.objects(None, dcat[name])).toPython() for name in ("startDate", "endDate")
+    )
+    states = set()
+    for unit in statuses_at(server, f"{first.isoformat()}T12:00:00+02:00"):
+        start = first
+        while start <= last:
+            end = min(start + timedelta(days=90), last)
+            hours = api(server, f"/v1/units/{unit}/opening-hours?start={start}&end={end}")
+            states |= {day["state"] for day in hours["days"]}
+            start = end + timedelta(days=1)
+    return states
+
+
 def test_the_demo_page_shows_every_badge_and_follows_the_chosen_date(server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.select import Select
@@ -665,35 +750,48 @@ def test_the_demo_page_shows_every_badge_and_follows_the_chosen_date(server, bro
         )
         assert f'<script type="module" src="{server}/widget/v1.js"></script>' in snippets[0]
 
-        def chosen_badges():
-            (widget,) = read(browser, "#chosen service-status-list")
-            return {card["id"]: card["badge"] for card in widget["units"]}
+        chosen = browser.find_element(By.CSS_SELECTOR, "#chosen service-status-list")
+
+        def wait_until_it_shows(at: str) -> dict[str, dict]:
+            """Wait until the chosen list is asked for `at` and shows, for every unit, what
+            the API answers at `at`; those statuses."""
+            WebDriverWait(browser, TIMEOUT).until(
+                lambda _b: chosen.get_attribute("at") == at, f"at={at}"
+            )
+            expected = statuses_at(server, at)
+
+            def shown(_browser) -> bool:
+                (widget,) = read(browser, "#chosen service-status-list")
+                cards = {card["id"]: card for card in widget["units"]}
+                return cards.keys() == expected.keys() and all(
+                    shows_status(cards[unit], status) for unit, status in expected.items()
+                )
+
+            WebDriverWait(browser, TIMEOUT).until(shown, f"at {at}: expected {expected}")
+            assert f'at="{at}"' in browser.find_element(By.ID, "chosen-snippet").text
+            return expected
 
         from api.web.widget import HELSINKI, PRESETS
 
-        chosen = browser.find_element(By.CSS_SELECTOR, "#chosen service-status-list")
-        shown: set[str] = set()
+        badges: set[str] = set()
+        states: set[str] = set()
         for local, _label in PRESETS:  # every date the demo offers, each by its button
-            at = datetime.fromisoformat(local).replace(tzinfo=HELSINKI).isoformat()
             browser.find_element(By.CSS_SELECTOR, f'[data-at="{local}"]').click()
-            # The offset of that day in Helsinki.
-            WebDriverWait(browser, TIMEOUT).until(
-                lambda _b, a=at: chosen.get_attribute("at") == a, f"at={at}"
-            )
-            page = api(
-                server,
-                f"/v1/units?organization_id={ORGANIZATION}&include=status&page_size=500"
-                f"&at={quote(at)}",
-            )
-            expected = {u["id"]: expected_badge(u["statuses"][0]) for u in page["results"]}
-            WebDriverWait(browser, TIMEOUT).until(
-                lambda _b, e=expected: chosen_badges() == e,
-                f"badges at {at}: expected {expected}",
-            )
-            shown |= set(expected.values())
-            code = browser.find_element(By.ID, "chosen-snippet").text
-            assert f'at="{at}"' in code
-        assert shown == {"open", "limited", "closed", "unknown"}  # the presets show every badge
+            # The instant with the offset of that day in Helsinki.
+            at = datetime.fromisoformat(local).replace(tzinfo=HELSINKI).isoformat()
+            expected = wait_until_it_shows(at)
+            badges |= {expected_badge(status) for status in expected.values()}
+            states |= {status["state"] for status in expected.values()}
+        assert badges == {"open", "limited", "closed", "unknown"}  # the presets show every badge
+        assert states_of_the_shipped_data(server) <= states  # and every state of the data
+
+        # A date and time of one's own, typed into the field.
+        type_local_time(browser, browser.find_element(By.ID, "choose-at"), TYPED_LOCAL)
+        assert browser.find_element(By.ID, "choose-at").get_attribute("value") == TYPED_LOCAL
+        wait_until_it_shows(
+            datetime.fromisoformat(TYPED_LOCAL).replace(tzinfo=HELSINKI).isoformat()
+        )
+
         Select(browser.find_element(By.ID, "choose-lang")).select_by_value("fi")
         WebDriverWait(browser, TIMEOUT).until(
             lambda _b: read(browser, "#chosen service-status-list")[0]["lang"] == "fi"

@@ -291,6 +291,11 @@ def catalog_graph(
     def english(text: str) -> Literal:
         return Literal(text, lang="en")
 
+    def web_page(url: str) -> URIRef:
+        """A URL as DCAT-AP's shapes want one (access, download and endpoint URLs): typed
+        rdfs:Resource, since validators check the range without RDFS inference."""
+        return typed(URIRef(url), RDFS.Resource)
+
     typed(agent, FOAF.Agent, (FOAF.name, english(publisher)))
     typed(licence, DCTERMS.LicenseDocument)
     typed(
@@ -340,7 +345,7 @@ def catalog_graph(
         add((dataset, DCTERMS.temporal, period))
 
     for item in distributions:
-        url = URIRef(item["url"])
+        url = web_page(item["url"])
         typed(
             url,
             DCAT.Distribution,
@@ -365,8 +370,8 @@ def catalog_graph(
         service,
         DCAT.DataService,
         (DCTERMS.title, english(f"{title} — API")),
-        (DCAT.endpointURL, URIRef(base)),
-        (DCAT.endpointDescription, URIRef(openapi_url)),
+        (DCAT.endpointURL, web_page(base)),
+        (DCAT.endpointDescription, web_page(openapi_url)),
         (DCAT.servesDataset, dataset),
         (DCAT.contactPoint, contact),
         (DCTERMS.publisher, agent),
