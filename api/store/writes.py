@@ -423,7 +423,9 @@ def _dependants(
             if other.name == "opening-hours":
                 continue  # a unit's hours are deleted with it
             column = getattr(other.model, fld)
-            for rid in session.scalars(select(other.model.id).where(column == record_id)):
+            for rid in session.scalars(
+                select(other.model.id).where(column == record_id).order_by(other.model.id)
+            ):
                 out.append((other.name, rid, fld))
     for table, fld, kind in (
         (notice_units, "unit_ids", "units"),
@@ -431,11 +433,15 @@ def _dependants(
     ):
         if collection.name == kind:
             notice_column, other_column = table.columns
-            for rid in session.scalars(select(notice_column).where(other_column == record_id)):
+            for rid in session.scalars(
+                select(notice_column).where(other_column == record_id).order_by(notice_column)
+            ):
                 out.append(("status-notices", rid, fld))
     if collection.name in ("units", "services"):
         about = getattr(AccessChannel, collection.name)
-        for channel in session.scalars(select(AccessChannel).where(about.any(id=record_id))):
+        for channel in session.scalars(
+            select(AccessChannel).where(about.any(id=record_id)).order_by(AccessChannel.id)
+        ):
             if len(channel.units) + len(channel.services) == 1:
                 out.append(("access-channels", channel.id, f"{collection.name[:-1]}_ids"))
     return out
