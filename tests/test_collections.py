@@ -335,6 +335,8 @@ def test_unexpected_errors_are_500_problems_without_internals(app, client, monke
     ["/v1/units", "/v1/services", "/v1/access-channels", "/v1/status-notices", "/v1/staff-duties"],
 )
 def test_statements_per_request_do_not_grow_with_page_size(client, count_queries, url):
+    client.get(url)  # the list's count, remembered for the data version, is not measured
+    count_queries.clear()
     client.get(f"{url}?page_size=1")
     small = len(count_queries)
     count_queries.clear()

@@ -335,3 +335,15 @@ def test_an_item_is_read_once_for_its_validators_and_its_body(client, count_quer
     assert response.status_code == 200
     assert len(count_queries) == 1, count_queries
     assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("url", ["/v1/units?page_size=5", "/v1/services?page_size=5"])
+def test_a_page_reads_the_data_version_once(client, count_queries, url):
+    """A list page reads the data version once (its ETag's), and takes its count, remembered
+    for that version, without asking for the version again: the version and the page."""
+    client.get(url)  # the count is remembered
+    count_queries.clear()
+    assert client.get(url).status_code == 200
+    versions = [s for s in count_queries if "max(changes.seq)" in s]
+    assert len(versions) == 1, count_queries
+    assert len(count_queries) == 2, count_queries

@@ -308,6 +308,8 @@ def test_11_the_list_with_statuses_equals_each_units_status(client, chunk):
 
 def test_11_a_page_of_statuses_costs_a_fixed_number_of_queries(client, count_queries):
     at = q("2021-03-15T10:00:00+02:00")
+    client.get(f"/v1/units?include=status&at={at}")  # the count, remembered, is not measured
+    count_queries.clear()
     client.get(f"/v1/units?include=status&page_size=1&at={at}")
     small = len(count_queries)
     count_queries.clear()

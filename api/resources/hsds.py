@@ -57,6 +57,7 @@ from api.store.queries import (
 )
 from api.web.caching import clock_dependent, now_minute
 from api.web.http import Api, Blueprint
+from api.web.pipeline import state
 from schemas.hsds import (
     NDJSON_COMPONENT,
     NDJSON_SCHEMA,
@@ -299,7 +300,7 @@ def listing(
         total, keys = len(keys), keys[first : first + per_page]
     else:
         counted = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = per_data_version(counted.scalar_subquery()) or 0
+        total = per_data_version(counted.scalar_subquery(), state().version) or 0
         keys = [tuple(row) for row in db.session.execute(statement.offset(first).limit(per_page))]
     return hsds.envelope(total, page, per_page, render(keys))
 

@@ -388,7 +388,9 @@ def data_version_time(changed_at: datetime | None) -> datetime | None:
     return in_utc(changed_at)
 
 
-def per_data_version(expression: ScalarSelect[_T]) -> _T | None:
+def per_data_version(
+    expression: ScalarSelect[_T], read_version: tuple[int, datetime | None] | None = None
+) -> _T | None:
     """The value of the scalar subquery `expression`, computed once per data version.
 
     The data version is the one ETags are made of (api.web.caching): the highest `seq` of the change
@@ -396,7 +398,9 @@ def per_data_version(expression: ScalarSelect[_T]) -> _T | None:
     computed in the same statement, so in the same snapshot, as the version it is remembered
     under. A call makes one statement: the value with its version, or, when a value is
     remembered, the version alone; only a remembered value that the data has since moved past
-    costs a second statement, which computes it again."""
+    costs a second statement, which computes it again. `read_version`, when the caller has read the
+    data version already in this transaction (a request's ETag is made of it), is taken as
+    the version now, and a remembered value of that version costs no statement at all."""
     key = _statement_key(expression)
     if key is None:
         return db.session.scalar(select(expression))
@@ -407,7 +411,7 @@ def per_data_version(expression: ScalarSelect[_T]) -> _T | None:
     if known is not None:
         # The version alone: a statement that also held `expression`, even in a branch never
         # taken, would be planned (and on PostgreSQL possibly JIT-compiled) as a whole.
-        if data_version(db.session) == known[:2]:
+        if (read_version or data_version(db.session)) == known[:2]:
             return known[2]
     version = _data_version()
     seq, changed_at, value = db.session.execute(

@@ -108,7 +108,8 @@ def paginate(
     # Counting what a status, search or distance filter selects evaluates it on every record,
     # where a page evaluates it on a few: the count is remembered per data version.
     count = per_data_version(
-        select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery()
+        select(func.count()).select_from(statement.order_by(None).subquery()).scalar_subquery(),
+        state().version,
     )
     computed = [c for c in order_by if not isinstance(c, InstrumentedAttribute)]
     keyed = [c for c in order_by if isinstance(c, InstrumentedAttribute)]
