@@ -14,7 +14,8 @@ elsewhere; `_reasons` says why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations, product
@@ -368,7 +369,14 @@ def schedule_at(facts: UnitFacts, local: datetime) -> tuple[str | None, list[Hou
     day, at = local.date(), local.time().replace(tzinfo=None)
     today = governing_records(facts.hours, day)
     yesterday = governing_records(facts.hours, day - timedelta(days=1))
-    weekday, previous_weekday = day.weekday(), (day.weekday() - 1) % 7
+    return _schedule(today, yesterday, day.weekday(), at)
+
+
+def _schedule(
+    today: list[HoursRecord], yesterday: list[HoursRecord], weekday: int, at: time
+) -> tuple[str | None, list[HoursRecord]]:
+    """`schedule_at` from the records governing the day and the day before."""
+    previous_weekday = (weekday - 1) % 7
     deciding = [r for r in today if any(s.covers_same_day(weekday, at) for s in r.spans)]
     deciding += [
         r
@@ -534,7 +542,7 @@ def status_at(facts: UnitFacts, instant: datetime, *, with_changes: bool = True)
     status = _evaluate(facts, instant, zone, memo)
     status.at = instant
     if with_changes:
-        status.since, status.next_change = _changes_around(facts, instant, status, zone, memo)
+        status.since, status.next_change = _changes_around(facts, instant, status, zone)
     return status
 
 
@@ -672,63 +680,168 @@ def candidate_instants(facts: UnitFacts, day: date, zone: ZoneInfo | None = None
     return sorted(i for i in instants if i.astimezone(zone).date() == day)
 
 
-def _candidates_forward(facts: UnitFacts, after: datetime, zone: ZoneInfo) -> Iterator[datetime]:
-    day = after.astimezone(zone).date()
-    for offset in range(SEARCH_DAYS + 1):
-        for instant in candidate_instants(facts, day + timedelta(days=offset), zone):
-            if instant > after:
-                yield instant
+def input_breaks(facts: UnitFacts) -> list[date]:
+    """The days on which what a day's answer depends on (`DayInputs`) can change: where a
+    record's validity or trust, or a notice's window, trust or undated start begins or ends
+    (each date comparison in `governing_records` and `notices_on` flips on one of these days),
+    and the day after each for the records (the day before governs spans past midnight)."""
+    breaks: set[date | None] = set()
+    for record in facts.hours:
+        for day in (record.valid_from, _day_after(record.valid_until)):
+            breaks.update((day, _day_after(day)))
+        trust_ends = _day_after(record.trusted_until)
+        breaks.update((trust_ends, _day_after(trust_ends)))
+    for notice in facts.notices:
+        window = notice.window
+        breaks.update(
+            (window.from_day, _day_after(window.until_day), _day_after(window.trusted_until))
+        )
+        for start in (window.begins, window.replaced):
+            if start is not None:
+                breaks.update((start.earliest, start.latest))
+    return sorted(day for day in breaks if day is not None)
 
 
-def _candidates_backward(facts: UnitFacts, before: datetime, zone: ZoneInfo) -> Iterator[datetime]:
-    day = before.astimezone(zone).date()
-    for offset in range(SEARCH_DAYS + 1):
-        for instant in reversed(candidate_instants(facts, day - timedelta(days=offset), zone)):
-            if instant <= before:
-                yield instant
+def _day_after(day: date | None) -> date | None:
+    """The next day; None for None, and for the last day there is (nothing changes after it)."""
+    if day is None or day == date.max:
+        return None
+    return day + timedelta(days=1)
+
+
+@dataclass
+class DayInputs:
+    """What the answer on a local day depends on besides its weekday and the time of day: the
+    hours records governing it and the day before, and its notices. Between two `input_breaks`
+    these are the same every day, so the answer repeats week after week."""
+
+    today: list[HoursRecord]
+    yesterday: list[HoursRecord]
+    notices: DayNotices
+    _keys: dict[str | None, tuple] = field(default_factory=dict)
+    _all_keys: set[tuple] | None = None
+
+    def key(self, weekday: int, at: time) -> tuple:
+        """The answer's `key()` at `at` on a day of this weekday (as `_evaluate` gives it)."""
+        schedule = _schedule(self.today, self.yesterday, weekday, at)[0]
+        if schedule not in self._keys:
+            self._keys[schedule] = day_verdict(self.notices, schedule)[0].key()
+        return self._keys[schedule]
+
+    def all_keys(self) -> set[tuple]:
+        """Every answer such a day gives at some time on some weekday: the hours change only at
+        midnight and at their spans' opening and closing times, so those walls on each weekday
+        show every answer."""
+        if self._all_keys is None:
+            walls = {time(0)}
+            for record in (*self.today, *self.yesterday):
+                for span in record.spans:
+                    walls.update((span.opens, span.closes))
+            self._all_keys = {self.key(weekday, wall) for weekday in range(7) for wall in walls}
+        return self._all_keys
+
+
+class _Timeline:
+    """One unit's `DayInputs` day by day, worked out once per run of days between two
+    `input_breaks`, and the candidate instants of each day, for one search."""
+
+    def __init__(self, facts: UnitFacts, zone: ZoneInfo) -> None:
+        self.facts, self.zone = facts, zone
+        self.breaks = input_breaks(facts)
+        self.runs: dict[int, DayInputs] = {}
+
+    def run(self, day: date) -> tuple[DayInputs, date | None, date | None]:
+        """The inputs of `day`, and the first and the last day of its run (None: unbounded)."""
+        index = bisect_right(self.breaks, day)
+        if index not in self.runs:
+            self.runs[index] = DayInputs(
+                governing_records(self.facts.hours, day),
+                governing_records(self.facts.hours, day - timedelta(days=1)),
+                notices_on(self.facts, day),
+            )
+        first = self.breaks[index - 1] if index > 0 else None
+        last = self.breaks[index] - timedelta(days=1) if index < len(self.breaks) else None
+        return self.runs[index], first, last
+
+    def key_at(self, instant: datetime) -> tuple:
+        """`_evaluate(facts, instant).key()`, from the inputs of the instant's local day."""
+        local = instant.astimezone(self.zone)
+        day = local.date()
+        return self.run(day)[0].key(day.weekday(), local.time().replace(tzinfo=None))
 
 
 def _changes_around(
-    facts: UnitFacts,
-    instant: datetime,
-    status: Status,
-    zone: ZoneInfo,
-    memo: dict[date, DayNotices],
+    facts: UnitFacts, instant: datetime, status: Status, zone: ZoneInfo
 ) -> tuple[datetime | None, datetime | None]:
+    """(`since`, `next_change`): the candidate instants of each day are evaluated in turn, a
+    year each way; a run of days whose inputs give no answer that would stop the search at any
+    time of any weekday is passed over whole."""
     if not facts.hours and not facts.notices:
         return None, None
+    timeline = _Timeline(facts, zone)
     key = status.key()
-    next_change = None
-    seen: set[datetime] = set()
-    for candidate in _candidates_forward(facts, instant, zone):
-        if candidate in seen:
-            continue
-        seen.add(candidate)
-        if _evaluate(facts, candidate, zone, memo).key() != key:
-            next_change = candidate
-            break
-    since = None
-    seen.clear()
+    next_change = _next_change(timeline, instant, key)
     if status.state == "unknown":
-        return since, next_change
-    for candidate in _candidates_backward(facts, instant, zone):
-        if candidate in seen:
+        return None, next_change
+    return _since(timeline, instant, key), next_change
+
+
+def _next_change(timeline: _Timeline, after: datetime, key: tuple) -> datetime | None:
+    """The first candidate instant after `after` whose answer differs from `key`."""
+    day = after.astimezone(timeline.zone).date()
+    end = day + timedelta(days=SEARCH_DAYS)
+    while day <= end:
+        inputs, _first, last = timeline.run(day)
+        if inputs.all_keys() == {key}:  # nothing changes before the run ends
+            if last is None:
+                return None
+            day = last + timedelta(days=1)
             continue
-        seen.add(candidate)
-        # The status holds from `candidate` to the next candidate; one second earlier is the
-        # segment before it.
-        before = _evaluate(facts, candidate - timedelta(seconds=1), zone, memo).key()
-        if before == key:
-            continue
-        if before[0] == "unknown":  # what it was before is not known: nor when this began
-            break
-        if before[0] != key[0] or any(
-            then is not None and then != now for then, now in zip(before[1:], key[1:], strict=True)
+        for candidate in candidate_instants(timeline.facts, day, timeline.zone):
+            if candidate > after and timeline.key_at(candidate) != key:
+                return candidate
+        day += timedelta(days=1)
+    return None
+
+
+def _since(timeline: _Timeline, before: datetime, key: tuple) -> datetime | None:
+    """The last candidate instant up to `before` where the answer `key` began (rule 9): going
+    back, the first whose previous answer was unknown (None) or differs in what was known."""
+
+    def stops(then: tuple) -> bool:
+        return then != key and (
+            then[0] == "unknown"
+            or then[0] != key[0]
+            or any(
+                old is not None and old != now for old, now in zip(then[1:], key[1:], strict=True)
+            )
+        )
+
+    day = before.astimezone(timeline.zone).date()
+    end = day - timedelta(days=SEARCH_DAYS)
+    while day >= end:
+        inputs, first, _last = timeline.run(day)
+        # The answer just before a day's first instant is the previous local day's (two days
+        # back where a zone skipped a whole day): the run must hold those days too.
+        if not any(stops(then) for then in inputs.all_keys()) and (
+            first is None or first + timedelta(days=2) <= day
         ):
-            since = candidate
-            break
-        # Only what was unknown before became known: the answer itself began earlier.
-    return since, next_change
+            if first is None:
+                return None
+            day = first + timedelta(days=1)
+            continue
+        for candidate in reversed(candidate_instants(timeline.facts, day, timeline.zone)):
+            if candidate > before:
+                continue
+            # The status holds from `candidate` to the next candidate; one second earlier is the
+            # segment before it.
+            then = timeline.key_at(candidate - timedelta(seconds=1))
+            if stops(then):
+                # Where what it was before is not known, neither is when this began.
+                return None if then[0] == "unknown" else candidate
+            # Otherwise, at most what was unknown before became known: it began earlier.
+        day -= timedelta(days=1)
+    return None
 
 
 # --- Per-day hours ---------------------------------------------------------------------------
