@@ -347,3 +347,14 @@ def test_a_page_reads_the_data_version_once(client, count_queries, url):
     versions = [s for s in count_queries if "max(changes.seq)" in s]
     assert len(versions) == 1, count_queries
     assert len(count_queries) == 2, count_queries
+
+
+def test_a_status_reads_the_unit_once(client, count_queries):
+    """A unit's status reads the data version and the engine's input, which holds the unit
+    only if it exists: no separate read of the unit for its 404."""
+    url = "/v1/units/pakila-work-centre/status?at=2021-03-15T10%3A00%3A00%2B02%3A00"
+    count_queries.clear()
+    assert client.get(url).status_code == 200
+    reads_of_units = [s for s in count_queries if "FROM units" in s]
+    assert len(reads_of_units) == 1, count_queries
+    assert client.get(url.replace("pakila", "no-such")).status_code == 404

@@ -34,6 +34,7 @@ from api.web.http import (
     get_or_404,
     negotiated_format,
     published_or_404,
+    raise_not_found,
 )
 from api.web.pagination import paginate
 from api.web.published import Stored
@@ -143,9 +144,12 @@ STATUS_DESCRIPTION = (
 
 
 def _facts_or_404(unit_id: str) -> UnitFacts:
-    """The engine's input for a unit, or the unit's 404 / 410 problem."""
-    get_or_404(Unit, unit_id)
-    return unit_facts([unit_id])[unit_id]
+    """The engine's input for a unit, or the unit's 404 / 410 problem (the input holds each
+    unit that exists)."""
+    facts = unit_facts([unit_id]).get(unit_id)
+    if facts is None:
+        raise_not_found(Unit, unit_id)
+    return facts
 
 
 @blp.route("/<unit_id>/status")
