@@ -758,3 +758,15 @@ def test_a_database_that_stays_locked_is_503_with_retry_after(client, token, mon
     assert response.headers["Retry-After"] == "5"
     monkeypatch.undo()
     assert client.get(f"/v1/status-notices/{NOTICE['id']}").status_code == 404
+
+
+def test_requests_sharing_an_application_context_do_not_share_their_state(app, client, token):
+    """A script that asks inside `app.app_context()` (as `make examples` does) shares Flask's
+    `g` between its requests: what one request read for its answer (an item's stored form,
+    its ETag) must not answer the next. Read, delete, read again: a 410, not the old body."""
+    url = "/v1/announcements/face-masks-in-social-and-health-care"
+    admin = token("admin", "admin")
+    with app.app_context():
+        etag = etag_of(client, url)
+        assert client.delete(url, headers=auth(admin, **{"If-Match": etag})).status_code == 204
+        assert client.get(url).status_code == 410

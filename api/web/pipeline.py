@@ -111,3 +111,6 @@ class Pipeline:
     def teardown(self, error: BaseException | None) -> None:
         for step in reversed(self.steps):
             step.teardown(error)
+        # The state is this request's: a request that shares the application context (a test
+        # client or a script inside `app.app_context()`) starts with a state of its own.
+        g.pop("request_state", None)
