@@ -1,6 +1,6 @@
 """deploy/nginx.conf run locally as it ships, but for its paths and ports: unprivileged (as
 `nobody` when started by root), with its pid, logs, temporary files and cache in a directory of
-its own. tests/test_nginx.py runs it in front of gunicorn, and bench/nginx_bench.py measures it.
+its own. tests/test_nginx.py runs it in front of gunicorn, and bench/longtail_bench.py measures it.
 
 nginx is Debian's (`apt-get install nginx`); `binary()` finds it, in /usr/sbin too.
 """

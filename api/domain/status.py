@@ -743,7 +743,7 @@ class DayInputs:
 
 class _Timeline:
     """One unit's `DayInputs` day by day, worked out once per run of days between two
-    `input_breaks`, and the candidate instants of each day, for one search."""
+    `input_breaks`, for one search."""
 
     def __init__(self, facts: UnitFacts, zone: ZoneInfo) -> None:
         self.facts, self.zone = facts, zone

@@ -34,7 +34,7 @@ from api.domain.status import UnitFacts, applies_to_service, status_at
 from api.formats import hsds
 from api.problems import Problem
 from api.store.db import db
-from api.store.facts import CHUNK, chunks, engine_notice
+from api.store.facts import CHUNK, engine_notice, services_of
 from api.store.memory import LRU
 from api.store.models import (
     AccessChannel,
@@ -44,7 +44,6 @@ from api.store.models import (
     StaffDuty,
     StatusNotice,
     Unit,
-    notice_services,
     notice_targets,
     unit_services,
 )
@@ -202,14 +201,9 @@ def snapshot(
     facts = unit_facts(sorted(noticed | {unit_id for unit_id, _ in pairs}))
     # unit_facts(ids, service_id) for every pair at once: the notices of each unit, then only
     # those concerning the pair's service (api.domain.status.applies_to_service).
-    named_services: dict[str, list[str]] = {}
-    for chunk in chunks({notice.id for unit in facts.values() for notice in unit.notices}):
-        for notice_id, service_id in session.execute(
-            select(notice_services.c.status_notice_id, notice_services.c.service_id).where(
-                notice_services.c.status_notice_id.in_(chunk)
-            )
-        ):
-            named_services.setdefault(notice_id, []).append(service_id)
+    named_services = services_of(
+        session, {notice.id for unit in facts.values() for notice in unit.notices}
+    )
 
     def for_service(unit_id: str, service_id: str) -> UnitFacts:
         notices = facts[unit_id].notices

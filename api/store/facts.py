@@ -111,7 +111,7 @@ def unit_facts(
             for row in session.execute(HOURS, {"ids": chunk}):
                 hours.setdefault(row.unit_id, []).append(engine_hours(row))
         rows = session.execute(NOTICES, {"ids": chunk}).all()
-        services = _services_of(session, {row.id for row in rows}) if service_id is not None else {}
+        services = services_of(session, {row.id for row in rows}) if service_id is not None else {}
         built: dict[str, Notice] = {}
         for row in rows:
             if service_id is None or applies_to_service(services.get(row.id, ()), service_id):
@@ -125,7 +125,7 @@ def unit_facts(
     }
 
 
-def _services_of(session: AnySession, notice_ids: Iterable[str]) -> dict[str, list[str]]:
+def services_of(session: AnySession, notice_ids: Iterable[str]) -> dict[str, list[str]]:
     """The services each notice names."""
     named: dict[str, list[str]] = {}
     for chunk in chunks(notice_ids):

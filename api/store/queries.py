@@ -399,8 +399,10 @@ def per_data_version(
     under. A call makes one statement: the value with its version, or, when a value is
     remembered, the version alone; only a remembered value that the data has since moved past
     costs a second statement, which computes it again. `read_version`, when the caller has read the
-    data version already in this transaction (a request's ETag is made of it), is taken as
-    the version now, and a remembered value of that version costs no statement at all."""
+    data version already (a request's ETag is made of it, read as the request began), is taken
+    as the version now, and a remembered value of that version costs no statement at all. The
+    value is then that version's, as the ETag is; a write committed while the request runs may
+    already be in the rows it reads after (reads hold no snapshot), as it was before."""
     key = _statement_key(expression)
     if key is None:
         return db.session.scalar(select(expression))
