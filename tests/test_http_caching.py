@@ -358,3 +358,22 @@ def test_a_status_reads_the_unit_once(client, count_queries):
     reads_of_units = [s for s in count_queries if "FROM units" in s]
     assert len(reads_of_units) == 1, count_queries
     assert client.get(url.replace("pakila", "no-such")).status_code == 404
+
+
+def test_the_data_version_is_found_at_the_ends_of_its_indexes(app):
+    """The data version, read by almost every request, looks up the newest change at the end
+    of the change log's indexes instead of reading the log: SQLite's plan searches, never
+    scans, however long the log has grown."""
+    from sqlalchemy import select, text
+
+    from api.store.queries import _data_version
+
+    version = _data_version()
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the plan checked is SQLite's (PostgreSQL optimises max() alike)")
+        statement = select(version.c.seq, version.c.changed_at).compile(db.engine)
+        plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {statement}"), statement.params).all()
+    steps = [row[-1] for row in plan]
+    assert any("changes" in step for step in steps), steps
+    assert not any(step.startswith("SCAN changes") for step in steps), steps

@@ -367,9 +367,14 @@ def _statement_key(expression: ScalarSelect[Any]) -> tuple[int, object] | None:
 
 def _data_version() -> Subquery:
     """The data version: the highest `seq` of the change log, and its time. Every write moves
-    it, in the transaction that writes; ETags are made of it (api.web.caching)."""
+    it, in the transaction that writes; ETags are made of it (api.web.caching).
+
+    Each max() is a subquery of its own: SQLite finds a lone max() of an indexed column at the
+    end of its index, but two in one SELECT make it read the whole change log (about 50 ms a
+    request at 200,000 changes, against microseconds)."""
     return select(
-        func.max(Change.seq).label("seq"), func.max(Change.changed_at).label("changed_at")
+        select(func.max(Change.seq)).scalar_subquery().label("seq"),
+        select(func.max(Change.changed_at)).scalar_subquery().label("changed_at"),
     ).subquery("data_version")
 
 
