@@ -15,30 +15,19 @@ import shutil
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from conftest import DATA_DIR, edit_yaml, load_data, shipped_records
 from sqlalchemy import delete, select
 from test_published_forms import EMBEDDED, copy_of_a_record, etag
+from test_published_forms import admin as admin  # noqa: F401 (the fixture)
 
 from api import create_app
 from api.store.collections import BY_NAME, COLLECTIONS, EDITABLE, form_text, iter_records
 from api.store.db import db
 from api.store.models import RecordVersion
-from api.store.tokens import create_token
 from schemas.common import every_language, only_languages
 from schemas.history import RecordVersionPageSchema
 
 LANGS = (None, "fi", "sv", "en", "en,fi", "sv,en,fi")
-
-
-@pytest.fixture
-def admin(app):
-    with app.app_context():
-        session = db.new_session()
-        with session.begin():
-            value = create_token(session, "admin", ["admin"])
-        session.close()
-    return {"Authorization": f"Bearer {value}"}
 
 
 def all_versions(app) -> dict[tuple[str, str], list[RecordVersion]]:
