@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, Text, bindparam, cast, func, insert, select
+from sqlalchemy.orm import Bundle, Session
 
 from api.store.collections import PUBLISHED
 from api.store.db import AnySession
@@ -150,16 +150,54 @@ def versions_of(kind: str, record_id: str) -> Select:
     )
 
 
+# A version as stored: its columns, with `data` (the record's published form of that version)
+# and `diff` as the JSON text written, not parsed, and no ORM object.
+STORED_VERSION: Bundle[Any] = Bundle(
+    "version",
+    RecordVersion.version,
+    RecordVersion.action,
+    RecordVersion.recorded_at,
+    RecordVersion.batch,
+    RecordVersion.actor,
+    RecordVersion.remote_addr,
+    cast(RecordVersion.diff, Text).label("diff"),
+    cast(RecordVersion.data, Text).label("data"),
+)
+
+
+def stored_versions(kind: str, record_id: str) -> Select:
+    """A record's versions as stored (`STORED_VERSION` rows), for the pager: order by
+    `RecordVersion.version`."""
+    return select(STORED_VERSION).where(
+        RecordVersion.kind == kind, RecordVersion.record_id == record_id
+    )
+
+
+# The version of a record in force at an instant, as stored: built once (a read costs no
+# statement building), its values bound by name.
+_IN_FORCE = (
+    select(
+        RecordVersion.action,
+        RecordVersion.recorded_at,
+        cast(RecordVersion.data, Text).label("data"),
+    )
+    .where(
+        RecordVersion.kind == bindparam("kind"),
+        RecordVersion.record_id == bindparam("record_id"),
+        RecordVersion.recorded_at <= bindparam("instant"),
+    )
+    .order_by(RecordVersion.version.desc())
+    .limit(1)
+)
+
+
 def as_of(
     session: AnySession, kind: str, record_id: str, instant: datetime
-) -> RecordVersion | None:
-    """The version of a record in force at `instant` (it may be its deletion), or None."""
-    return session.scalar(
-        versions_of(kind, record_id)
-        .where(RecordVersion.recorded_at <= instant)
-        .order_by(RecordVersion.version.desc())
-        .limit(1)
-    )
+) -> Row[str, datetime, str] | None:
+    """The version of a record in force at `instant` (it may be its deletion), or None: its
+    `action`, `recorded_at` and `data` as the JSON text stored."""
+    parameters = {"kind": kind, "record_id": record_id, "instant": instant}
+    return session.execute(_IN_FORCE, parameters).first()
 
 
 def deletion(session: AnySession, kind: str, record_id: str) -> RecordVersion | None:

@@ -33,7 +33,7 @@ from api.store.models import (
     notice_units,
     unit_services,
 )
-from schemas.common import flatten_errors
+from schemas.common import every_language, flatten_errors
 
 MODEL_OF = {c.name: c.model for c in COLLECTIONS}
 
@@ -402,8 +402,9 @@ def delete(
         gone += [("opening-hours", hours) for hours in obj.opening_hours]
     for kind, record in gone:
         written.add((kind, record.id))
-        if record.content_hash is not None:
-            recorder.add(kind, record.id, "delete", BY_NAME[kind].dump(record))
+        if record.content_hash is not None:  # as last published: in every language
+            with every_language():
+                recorder.add(kind, record.id, "delete", BY_NAME[kind].dump(record))
     session.delete(obj)
     session.flush()
     _publish(session, written, touched, recorder, now, policy)

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
+from flask import jsonify
 from werkzeug.wrappers import Response
 
 from api.problems import Problem
 from api.store import tokens
-from api.store.collections import BY_NAME, Collection
+from api.store.collections import BY_NAME, Collection, form_text
 from api.store.db import db
-from api.store.history import as_of, versions_of
+from api.store.history import as_of, stored_versions, versions_of
 from api.store.models import RecordVersion
 from api.web.auth import identity
 from api.web.caching import varies_by_token
-from api.web.http import Blueprint, get_or_404, published_alternative, requested_languages
+from api.web.http import Blueprint, get_or_404, published_alternative
 from api.web.pagination import paginate
 from api.web.pipeline import state
-from schemas.common import only_languages
+from api.web.published import Stored
 from schemas.history import HistoryArgsSchema, RecordVersionPageSchema
 
 
@@ -43,7 +43,7 @@ def register_history(blp: Blueprint, collection: Collection) -> None:
         "to admin tokens only. This is not the history of the source: a notice's own dated "
         "versions are at `/v1/notice-versions`.",
     )
-    def history(args: dict, **view_args: str) -> dict:
+    def history(args: dict, **view_args: str) -> Response:
         return history_page(kind, view_args[id_param], args)
 
 
@@ -65,34 +65,44 @@ def history_audience() -> str:
     return "admin" if who is not None and who.admin else "public"
 
 
-def history_page(kind: str, record_id: str, args: dict) -> dict:
-    """A page of a record's versions (404 if it never existed)."""
+def history_page(kind: str, record_id: str, args: dict) -> Response:
+    """A page of a record's versions (404 if it never existed), assembled from the versions as
+    stored (api.store.history.STORED_VERSION): neither the ORM nor marshmallow makes any of
+    them, the envelope alone is dumped by its schema."""
     who = history_reader()
-    statement = versions_of(kind, record_id)
-    exists = db.session.scalar(versions_of(kind, record_id).with_only_columns(RecordVersion.seq))
-    if exists is None:
-        get_or_404(BY_NAME[kind].model, record_id)
-    page = paginate(statement, (RecordVersion.version,), args)
+    model = BY_NAME[kind].model
+    if args.get("cursor"):  # a record never seen is a 404 before its cursor is read
+        seen = versions_of(kind, record_id).with_only_columns(RecordVersion.seq).limit(1)
+        if db.session.scalar(seen) is None:
+            get_or_404(model, record_id)
+    page = paginate(stored_versions(kind, record_id), (RecordVersion.version,), args)
+    if not args.get("cursor") and not page["results"]:  # no version: 404 unless it exists
+        get_or_404(model, record_id)
     admin = who is not None and who.admin
-    page["results"] = [
+    body = PAGE_SCHEMA.dump({**page, "results": []})
+    body["results"] = [
         {
             "version": v.version,
             "action": v.action,
-            "recorded_at": v.recorded_at,
+            "recorded_at": v.recorded_at.isoformat(),
             "batch": v.batch,
             "changed_by": v.actor if admin else None,
             "remote_addr": v.remote_addr if admin else None,
-            "diff": v.diff,
-            "data": v.data,
+            "diff": json.loads(v.diff),
+            "data": json.loads(v.data),
         }
         for v in page["results"]
     ]
-    return page
+    return jsonify(body)
 
 
-def record_as_of(kind: str, record_id: str, args: dict) -> Response:
+# The envelope of a history page (its versions are not dumped by it: `history_page`).
+PAGE_SCHEMA = RecordVersionPageSchema()
+
+
+def record_as_of(kind: str, record_id: str, args: dict) -> Stored | Response:
     """The record as published at `args["as_of"]`, from its history, in the `format` asked
-    for (built from the stored version as from a current record)."""
+    for: the stored version served as an item's stored form is (`lang=` trims it)."""
     instant = args["as_of"]
     version = as_of(db.session, kind, record_id, instant)
     noun = BY_NAME[kind].singular
@@ -104,10 +114,7 @@ def record_as_of(kind: str, record_id: str, args: dict) -> Response:
             f"The {noun} '{record_id}' had been deleted by {instant.isoformat()} (at "
             f"{version.recorded_at.isoformat()}).",
         )
-    languages = requested_languages()
-    data = only_languages(version.data, languages) if languages else version.data
+    record = Stored(BY_NAME[kind], record_id, form_text(json.loads(version.data)))
     if args.get("format", "json") != "json":
-        return published_alternative(kind, args["format"], [data])
-    return current_app.response_class(
-        json.dumps(data, ensure_ascii=False), mimetype="application/json"
-    )
+        return published_alternative(kind, args["format"], [record.data()])
+    return record
