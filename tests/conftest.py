@@ -13,10 +13,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from flask import Flask
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
@@ -117,6 +119,22 @@ def empty_database_url(directory: Path, label: str = "fresh") -> str:
         return f"sqlite:///{Path(directory) / f'{label}.sqlite3'}"
     server = postgres()
     return server.url_of(server.create(label))
+
+
+def generated_app(directory: Path, units: int, seed: int) -> Iterator[Flask]:
+    """An app over a dataset of `units` generated units (api.store.generate) in a new database
+    in `directory`, for a module's fixture to yield from."""
+    from api.store.generate import generate
+
+    app = create_app({"TESTING": True, "DATABASE_URL": empty_database_url(directory, "generated")})
+    with app.app_context():
+        session = db.new_session()
+        generate(session, units=units, seed=seed)
+        session.close()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def pytest_collection_modifyitems(config, items):

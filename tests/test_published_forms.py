@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import shutil
 
+import conftest
 import pytest
-from conftest import DATA_DIR, edit_yaml, empty_database_url, get_all, load_data
+from conftest import DATA_DIR, edit_yaml, get_all, load_data
 from sqlalchemy import func, select
 
 from api import create_app
 from api.store.collections import COLLECTIONS, EDITABLE, Collection, iter_records
 from api.store.db import db
-from api.store.generate import generate
 from api.store.models import Change, RecordVersion
 from api.store.tokens import create_token
 from api.store.writes import SET_ELSEWHERE, input_of
@@ -61,16 +61,7 @@ def test_the_shipped_datas_stored_forms_are_fresh_dumps(app, kind):
 
 @pytest.fixture(scope="module")
 def generated_app(tmp_path_factory):
-    url = empty_database_url(tmp_path_factory.mktemp("generated"), "generated")
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
-    with app.app_context():
-        session = db.new_session()
-        generate(session, units=120, seed=3)
-        session.close()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from conftest.generated_app(tmp_path_factory.mktemp("generated"), 120, 3)
 
 
 @pytest.mark.parametrize("kind", COLLECTIONS, ids=lambda kind: kind.name)

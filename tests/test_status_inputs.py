@@ -6,16 +6,14 @@ was read before: each hours record and notice record, the notice's services from
 
 from __future__ import annotations
 
+import conftest
 import pytest
-from conftest import empty_database_url
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api import create_app
 from api.domain.status import UnitFacts, applies_to_service
 from api.store.db import db
 from api.store.facts import engine_hours, engine_notice, unit_facts
-from api.store.generate import generate
 from api.store.models import (
     OpeningHours,
     Service,
@@ -88,16 +86,7 @@ def test_the_shipped_datas_inputs_read_as_rows_are_what_the_records_say(app):
 
 @pytest.fixture(scope="module")
 def generated_app(tmp_path_factory):
-    url = empty_database_url(tmp_path_factory.mktemp("generated"), "generated")
-    app = create_app({"TESTING": True, "DATABASE_URL": url})
-    with app.app_context():
-        session = db.new_session()
-        generate(session, units=200, seed=5)
-        session.close()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from conftest.generated_app(tmp_path_factory.mktemp("generated"), 200, 5)
 
 
 def test_a_generated_datasets_inputs_read_as_rows_are_what_the_records_say(generated_app):
