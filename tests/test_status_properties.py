@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from status_strategies import draw_notices
 
-from api.domain.notices import Start, Window
+from api.domain.notices import Start
 from api.domain.status import STATE_ORDER, HoursRecord, Notice, Span, UnitFacts, status_at
 
 WINDOW_START = date(2021, 3, 20)  # a week before the spring change in Europe
@@ -182,7 +183,6 @@ quarter_hours = st.one_of(
 )
 weekday_sets = st.frozensets(st.integers(0, 6), min_size=1, max_size=7)
 spans = st.builds(Span, weekday_sets, quarter_hours, quarter_hours)
-tri = st.sampled_from([None, True, False])
 
 
 @st.composite
@@ -221,32 +221,8 @@ def unit_facts(draw):
                 trusted_until=trusted,
             )
         )
-    # One undated version start the notices can share: some begin with it, some end with it.
-    earliest, latest = period()
-    version = Start("v", earliest, latest)
-    notices = []
-    for index in range(draw(st.integers(0, 3))):
-        start, end = period()
-        role = draw(st.sampled_from(["plain", "plain", "begins", "replaced"]))
-        window = Window(
-            from_day=None if role == "begins" else start,
-            until_day=end,
-            begins=version if role == "begins" else None,
-            replaced=version if role == "replaced" else None,
-            trusted_until=day_or_none() if end is None and draw(st.booleans()) else None,
-        )
-        notices.append(
-            Notice(
-                f"n{index}",
-                draw(st.sampled_from(STATE_ORDER)),
-                window,
-                draw(tri),
-                draw(tri),
-                draw(tri),
-                draw(st.sampled_from([None, "on_site", "distance", "partly_distance"])),
-            )
-        )
-    return UnitFacts("u", zone, tuple(hours), tuple(notices)), base
+    notices = draw_notices(draw, period, day_or_none)
+    return UnitFacts("u", zone, tuple(hours), notices), base
 
 
 @st.composite

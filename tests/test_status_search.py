@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from status_strategies import draw_notices
 
-from api.domain.notices import Start, Window
+from api.domain.notices import Window
 from api.domain.status import (
     SEARCH_DAYS,
-    STATE_ORDER,
     DayNotices,
     HoursRecord,
     Notice,
@@ -100,7 +100,6 @@ spans = st.builds(Span, weekday_sets, quarter_hours, quarter_hours)
 round_the_clock = st.builds(Span, st.just(frozenset(range(7))), quarter_hours).map(
     lambda s: Span(s.weekdays, s.opens, s.opens)
 )
-tri = st.sampled_from([None, True, False])
 
 
 @st.composite
@@ -141,30 +140,7 @@ def facts_and_instant(draw: st.DrawFn) -> tuple[UnitFacts, datetime]:
         hours.append(
             HoursRecord(f"h{index}", kind, start, end, tuple(record_spans), trusted_until=trusted)
         )
-    earliest, latest = period()
-    version = Start("v", earliest, latest)
-    notices = []
-    for index in range(draw(st.integers(0, 3))):
-        start, end = period()
-        role = draw(st.sampled_from(["plain", "plain", "begins", "replaced"]))
-        window = Window(
-            from_day=None if role == "begins" else start,
-            until_day=end,
-            begins=version if role == "begins" else None,
-            replaced=version if role == "replaced" else None,
-            trusted_until=day_or_none() if end is None and draw(st.booleans()) else None,
-        )
-        notices.append(
-            Notice(
-                f"n{index}",
-                draw(st.sampled_from(STATE_ORDER)),
-                window,
-                draw(tri),
-                draw(tri),
-                draw(tri),
-                draw(st.sampled_from([None, "on_site", "distance", "partly_distance"])),
-            )
-        )
+    notices = draw_notices(draw, period, day_or_none)
     # Near one of the days the facts name (drawn here, not asked of the search under test),
     # near the clock change, or anywhere in the two years.
     named = sorted(set(drawn)) or [base]
@@ -173,7 +149,7 @@ def facts_and_instant(draw: st.DrawFn) -> tuple[UnitFacts, datetime]:
     minutes = draw(st.integers(0, 72 * 60))
     seconds = draw(st.sampled_from([0, 0, 0, 30]))
     instant = start + timedelta(minutes=minutes, seconds=seconds)
-    return UnitFacts("u", zone, tuple(hours), tuple(notices)), instant
+    return UnitFacts("u", zone, tuple(hours), notices), instant
 
 
 # --- The properties --------------------------------------------------------------------------
