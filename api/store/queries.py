@@ -378,10 +378,15 @@ def _data_version() -> Subquery:
     ).subquery("data_version")
 
 
+_VERSION = _data_version()
+# Built once: almost every request reads it, and SQLAlchemy keeps a statement's cache key on the
+# statement, so this one is not built, nor its key worked out, again each time.
+_VERSION_NOW = select(_VERSION.c.seq, _VERSION.c.changed_at)
+
+
 def data_version(session: AnySession) -> tuple[int, datetime | None]:
     """The data version now: (0, None) for an empty database."""
-    version = _data_version()
-    seq, changed_at = session.execute(select(version.c.seq, version.c.changed_at)).one()
+    seq, changed_at = session.execute(_VERSION_NOW).one()
     return seq or 0, data_version_time(changed_at)
 
 
