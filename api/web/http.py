@@ -132,6 +132,11 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema: type[Schema] | Schema, **kwargs: Any) -> Callable[[_F], _F]:
+        """flask-smorest's, with one instance of `schema` per declaration: given a class,
+        webargs would build a new instance (and copy its fields) for every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
     def response(
         self,
         status_code: int | str,
